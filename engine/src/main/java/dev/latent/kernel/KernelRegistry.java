@@ -1,0 +1,127 @@
+package dev.latent.kernel;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finds the kernel providers ({@link ServiceLoader}) and chooses one, once per JVM, from
+ * {@code -Dlatent.kernels=auto|NAME} or the {@code LATENT_KERNELS} environment variable.
+ * {@code auto} takes the highest-priority available provider and logs one line for each provider it
+ * skips and why; a provider requested by name that cannot load is an error, never a silent fallback.
+ */
+public final class KernelRegistry {
+
+    /** The system property that selects the kernels. */
+    public static final String PROPERTY = "latent.kernels";
+    /** The environment variable read when the property is unset. */
+    public static final String ENV = "LATENT_KERNELS";
+
+    private static final Logger LOG = LoggerFactory.getLogger(KernelRegistry.class);
+    private static final ConcurrentMap<String, Kernels> BUILT = new ConcurrentHashMap<>();
+
+    private KernelRegistry() {
+    }
+
+    /** Every registered provider, highest priority first (available or not). */
+    public static List<KernelProvider> providers() {
+        List<KernelProvider> all = new ArrayList<>();
+        for (KernelProvider p : ServiceLoader.load(KernelProvider.class, KernelRegistry.class.getClassLoader())) {
+            all.add(p);
+        }
+        all.sort(Comparator.comparingInt(KernelProvider::priority).reversed().thenComparing(KernelProvider::name));
+        return all;
+    }
+
+    /** Names of the providers that can run here, highest priority first. */
+    public static List<String> availableNames() {
+        return providers().stream().filter(p -> p.unavailableReason().isEmpty()).map(KernelProvider::name).toList();
+    }
+
+    /** What was requested: the property, else the environment variable, else "auto". */
+    public static String requested() {
+        String value = System.getProperty(PROPERTY);
+        if (value == null || value.isBlank()) {
+            value = System.getenv(ENV);
+        }
+        return value == null || value.isBlank() ? "auto" : value.trim().toLowerCase(Locale.ROOT);
+    }
+
+    /** The kernels chosen for this JVM, resolved on first use. */
+    public static Kernels current() {
+        return Holder.CURRENT;
+    }
+
+    private static final class Holder {
+        static final Kernels CURRENT = select(requested());
+    }
+
+    /**
+     * Resolves a request: "auto" or a provider name.
+     *
+     * @throws IllegalStateException if a named provider is unknown or cannot load here
+     */
+    public static Kernels select(String request) {
+        String wanted = request.trim().toLowerCase(Locale.ROOT);
+        if (!wanted.equals("auto")) {
+            return load(wanted);
+        }
+        for (KernelProvider p : providers()) {
+            Optional<String> why = p.unavailableReason();
+            if (why.isPresent()) {
+                LOG.info("kernels: skipping provider '{}': {}", p.name(), why.get());
+                continue;
+            }
+            try {
+                Kernels k = build(p);
+                LOG.info("kernels: using provider '{}' {}", k.name(), k.details());
+                return k;
+            } catch (RuntimeException | LinkageError e) {
+                LOG.info("kernels: skipping provider '{}': failed to start: {}", p.name(), e.toString());
+            }
+        }
+        throw new IllegalStateException("no kernel provider is available; the 'scalar' provider ships in latent-engine,"
+                + " so check that latent-engine's META-INF/services is on the class path");
+    }
+
+    /**
+     * The kernels of the provider named {@code name}, built once per JVM.
+     *
+     * @throws IllegalStateException naming the provider and the reason when it cannot load
+     */
+    public static Kernels load(String name) {
+        KernelProvider p = providers().stream().filter(x -> x.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("unknown kernel provider '" + name
+                        + "' (from -D" + PROPERTY + " or " + ENV + "); registered: "
+                        + providers().stream().map(KernelProvider::name).toList()));
+        Optional<String> why = p.unavailableReason();
+        if (why.isPresent()) {
+            throw new IllegalStateException("kernel provider '" + name + "' was requested but cannot load: " + why.get());
+        }
+        return build(p);
+    }
+
+    private static Kernels build(KernelProvider p) {
+        Kernels cached = BUILT.get(p.name());
+        if (cached != null) {
+            return cached;
+        }
+        Kernels fallback = null;
+        for (KernelProvider lower : providers()) {
+            if (lower.priority() < p.priority() && lower.unavailableReason().isEmpty()) {
+                fallback = build(lower);
+                break;
+            }
+        }
+        Kernels built = p.create(fallback);
+        Kernels raced = BUILT.putIfAbsent(p.name(), built);
+        return raced != null ? raced : built;
+    }
+}

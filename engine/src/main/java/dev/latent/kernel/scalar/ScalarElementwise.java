@@ -1,0 +1,82 @@
+package dev.latent.kernel.scalar;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import dev.latent.kernel.Bounds;
+import dev.latent.kernel.Elementwise;
+import java.lang.foreign.MemorySegment;
+
+/** Level-1 loops, one element at a time. */
+final class ScalarElementwise implements Elementwise {
+
+    @Override
+    public void axpy(int n, float alpha, MemorySegment x, long xOff, MemorySegment y, long yOff) {
+        Bounds.count("axpy n", n);
+        Bounds.run("axpy x", x, xOff, n);
+        Bounds.run("axpy y", y, yOff, n);
+        for (int i = 0; i < n; i++) {
+            y.setAtIndex(JAVA_FLOAT, yOff + i, y.getAtIndex(JAVA_FLOAT, yOff + i) + alpha * x.getAtIndex(JAVA_FLOAT, xOff + i));
+        }
+    }
+
+    @Override
+    public void scale(int n, float alpha, MemorySegment x, long xOff) {
+        Bounds.count("scale n", n);
+        Bounds.run("scale x", x, xOff, n);
+        for (int i = 0; i < n; i++) {
+            x.setAtIndex(JAVA_FLOAT, xOff + i, alpha * x.getAtIndex(JAVA_FLOAT, xOff + i));
+        }
+    }
+
+    @Override
+    public void fill(int n, float value, MemorySegment x, long xOff) {
+        Bounds.count("fill n", n);
+        Bounds.run("fill x", x, xOff, n);
+        for (int i = 0; i < n; i++) {
+            x.setAtIndex(JAVA_FLOAT, xOff + i, value);
+        }
+    }
+
+    @Override
+    public void copy(int n, MemorySegment src, long srcOff, MemorySegment dst, long dstOff) {
+        Bounds.count("copy n", n);
+        Bounds.run("copy src", src, srcOff, n);
+        Bounds.run("copy dst", dst, dstOff, n);
+        MemorySegment.copy(src, srcOff * Float.BYTES, dst, dstOff * Float.BYTES, (long) n * Float.BYTES);
+    }
+
+    @Override
+    public void mul(int n, MemorySegment x, long xOff, MemorySegment y, long yOff, MemorySegment out, long outOff) {
+        Bounds.count("mul n", n);
+        Bounds.run("mul x", x, xOff, n);
+        Bounds.run("mul y", y, yOff, n);
+        Bounds.run("mul out", out, outOff, n);
+        for (int i = 0; i < n; i++) {
+            out.setAtIndex(JAVA_FLOAT, outOff + i, x.getAtIndex(JAVA_FLOAT, xOff + i) * y.getAtIndex(JAVA_FLOAT, yOff + i));
+        }
+    }
+
+    @Override
+    public void addBias(int rows, int cols, MemorySegment bias, long biasOff, MemorySegment c, long cOff, int ldc) {
+        Bounds.run("addBias bias", bias, biasOff, cols);
+        Bounds.matrix("addBias C", c, cOff, rows, cols, ldc);
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                long ci = cOff + (long) r * ldc + j;
+                c.setAtIndex(JAVA_FLOAT, ci, c.getAtIndex(JAVA_FLOAT, ci) + bias.getAtIndex(JAVA_FLOAT, biasOff + j));
+            }
+        }
+    }
+
+    @Override
+    public float dot(int n, MemorySegment x, long xOff, MemorySegment y, long yOff) {
+        Bounds.count("dot n", n);
+        Bounds.run("dot x", x, xOff, n);
+        Bounds.run("dot y", y, yOff, n);
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += (double) x.getAtIndex(JAVA_FLOAT, xOff + i) * y.getAtIndex(JAVA_FLOAT, yOff + i);
+        }
+        return (float) sum;
+    }
+}
