@@ -2,7 +2,6 @@ package dev.latent.blas;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -20,6 +19,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.opentest4j.AssertionFailedError;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -168,22 +168,38 @@ class OpenBlasGemmTest {
     @Test
     void heapSegmentsGiveTheSameBitsAsNative() {
         SplittableRandom r = new SplittableRandom(99);
-        int m = 37, n = 29, k = 41, ldc = 33;
-        float[] a = random(r, m * k);
-        float[] b = random(r, k * n);
-        float[] c = random(r, m * ldc);
-        float[] cHeap = c.clone();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment na = arena.allocateFrom(JAVA_FLOAT, a);
-            MemorySegment nb = arena.allocateFrom(JAVA_FLOAT, b);
-            MemorySegment nc = arena.allocateFrom(JAVA_FLOAT, c);
-            blas.gemm(Transpose.N, Transpose.N, m, n, k, 1.5f, na, 0, k, nb, 0, n, 0.5f, nc, 0, ldc);
-            // mix heap and native operands too
-            blas.gemm(Transpose.N, Transpose.N, m, n, k, 1.5f, MemorySegment.ofArray(a), 0, k,
-                    nb, 0, n, 0.5f, MemorySegment.ofArray(cHeap), 0, ldc);
-            float[] expected = nc.toArray(JAVA_FLOAT);
-            for (int i = 0; i < expected.length; i++) {
-                assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(cHeap[i]), "element " + i);
+        int m = 37, n = 29, k = 41;
+        int lda = 45, ldb = 44, ldc = 33; // >= every width used below
+        int offA = 3, offB = 1, offC = 2;
+        for (Transpose ta : Transpose.values()) {
+            for (Transpose tb : Transpose.values()) {
+                for (float beta : new float[] {0f, 0.5f}) {
+                    float[] a = random(r, offA + 45 * 45);
+                    float[] b = random(r, offB + 45 * 44);
+                    float[] c = random(r, offC + m * ldc);
+                    if (beta == 0f) {
+                        java.util.Arrays.fill(c, Float.NaN);
+                    }
+                    float[] cHeap = c.clone();
+                    float[] cMixed = c.clone();
+                    try (Arena arena = Arena.ofConfined()) {
+                        MemorySegment na = arena.allocateFrom(JAVA_FLOAT, a);
+                        MemorySegment nb = arena.allocateFrom(JAVA_FLOAT, b);
+                        MemorySegment nc = arena.allocateFrom(JAVA_FLOAT, c);
+                        blas.gemm(ta, tb, m, n, k, 1.5f, na, offA, lda, nb, offB, ldb, beta, nc, offC, ldc);
+                        blas.gemm(ta, tb, m, n, k, 1.5f, MemorySegment.ofArray(a), offA, lda,
+                                MemorySegment.ofArray(b), offB, ldb, beta, MemorySegment.ofArray(cHeap), offC, ldc);
+                        blas.gemm(ta, tb, m, n, k, 1.5f, MemorySegment.ofArray(a), offA, lda,
+                                nb, offB, ldb, beta, MemorySegment.ofArray(cMixed), offC, ldc);
+                        float[] expected = nc.toArray(JAVA_FLOAT);
+                        for (int i = 0; i < expected.length; i++) {
+                            int want = Float.floatToRawIntBits(expected[i]);
+                            String where = ta + "" + tb + " beta=" + beta + " element " + i;
+                            assertEquals(want, Float.floatToRawIntBits(cHeap[i]), where + " (heap)");
+                            assertEquals(want, Float.floatToRawIntBits(cMixed[i]), where + " (heap A and C, native B)");
+                        }
+                    }
+                }
             }
         }
     }
@@ -257,6 +273,10 @@ class OpenBlasGemmTest {
 
     /** Runs one case through OpenBLAS and the scalar reference, and compares every element of C. */
     private static void check(Case t, long seed) {
+        check(blas, t, seed);
+    }
+
+    private static void check(Gemm underTest, Case t, long seed) {
         SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + t.hashCode());
         int aRows = t.ta() == Transpose.N ? t.m() : t.k();
         int aCols = t.ta() == Transpose.N ? t.k() : t.m();
@@ -278,7 +298,7 @@ class OpenBlasGemmTest {
             MemorySegment cRef = arena.allocate(cBlas.byteSize(), 64).copyFrom(cBlas);
             MemorySegment before = arena.allocate(cBlas.byteSize(), 64).copyFrom(cBlas);
 
-            blas.gemm(t.ta(), t.tb(), t.m(), t.n(), t.k(), t.alpha(), a, t.offA(), lda, b, t.offB(), ldb,
+            underTest.gemm(t.ta(), t.tb(), t.m(), t.n(), t.k(), t.alpha(), a, t.offA(), lda, b, t.offB(), ldb,
                     t.beta(), cBlas, t.offC(), ldc);
             ref.gemm(t.ta(), t.tb(), t.m(), t.n(), t.k(), t.alpha(), a, t.offA(), lda, b, t.offB(), ldb,
                     t.beta(), cRef, t.offC(), ldc);
@@ -314,9 +334,12 @@ class OpenBlasGemmTest {
     }
 
     @Test
-    void toleranceIsNotVacuous() {
-        // The bound above must catch a real error: an off-by-one in k changes results by far more than it.
-        Case t = new Case(Transpose.N, Transpose.N, 4, 4, 16, 1f, 0f, 0, 0, 0, 0, 0, 0, false);
-        assertFalse(2.0 * t.k() * EPS * 16 > 0.01, "tolerance for k=16 and |a|,|b|<=1 stays below 1e-2");
+    void toleranceCatchesARealError() {
+        // The bound must not be vacuous: dropping the last product of the k-sum (an off-by-one a kernel
+        // could plausibly make) has to fail the comparison.
+        Gemm shortK = (ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc) ->
+                blas.gemm(ta, tb, m, n, k - 1, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        Case t = new Case(Transpose.N, Transpose.T, 17, 19, 23, 1f, 0f, 1, 0, 2, 0, 0, 0, false);
+        assertThrows(AssertionFailedError.class, () -> check(shortK, t, 3L));
     }
 }
