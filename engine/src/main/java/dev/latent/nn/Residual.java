@@ -52,7 +52,12 @@ public final class Residual implements Layer {
         int[][] s = new int[inner.size() + 1][];
         s[0] = inputShape.clone();
         for (int i = 0; i < inner.size(); i++) {
-            s[i + 1] = inner.get(i).outputShape(s[i]);
+            try {
+                s[i + 1] = inner.get(i).outputShape(s[i]);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(name + ": per-sample input " + Tensor.format(inputShape)
+                        + " rejected inside the block: " + e.getMessage(), e);
+            }
         }
         if (!Arrays.equals(s[inner.size()], inputShape)) {
             throw new IllegalArgumentException(name + ": inner layers must preserve the shape, but map per-sample input "
