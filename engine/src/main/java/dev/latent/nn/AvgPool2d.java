@@ -61,7 +61,7 @@ public final class AvgPool2d implements Layer {
     public void forward(Tensor x, Tensor y, boolean training) {
         Layer.requireBatch(name, "input", x, inSample, maxBatch);
         int b = x.dim(0);
-        Layer.requireBatch(name, "output", y, outSample, b);
+        Batches.requireExact(name, "output", y, outSample, b);
         int h = inSample[1];
         int w = inSample[2];
         int oh = outSample[1];
@@ -91,11 +91,11 @@ public final class AvgPool2d implements Layer {
     public void backward(Tensor x, Tensor y, Tensor dy, Tensor dx) {
         Layer.requireBatch(name, "input", x, inSample, maxBatch);
         int b = x.dim(0);
-        Layer.requireBatch(name, "output gradient", dy, outSample, b);
+        Batches.requireExact(name, "output gradient", dy, outSample, b);
         if (dx == null) {
             return;
         }
-        Layer.requireBatch(name, "input gradient", dx, inSample, b);
+        Batches.requireExact(name, "input gradient", dx, inSample, b);
         int h = inSample[1];
         int w = inSample[2];
         int oh = outSample[1];

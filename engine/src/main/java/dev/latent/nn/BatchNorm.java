@@ -124,7 +124,7 @@ public final class BatchNorm implements Layer {
     public void forward(Tensor x, Tensor y, boolean training) {
         Layer.requireBatch(name, "input", x, sample, maxBatch);
         int b = x.dim(0);
-        Layer.requireBatch(name, "output", y, sample, b);
+        Batches.requireExact(name, "output", y, sample, b);
         long n = (long) b * spatial;
         if (training && n < 2) {
             throw new IllegalArgumentException(name + ": training needs more than one value per channel, got input "
@@ -188,9 +188,9 @@ public final class BatchNorm implements Layer {
     public void backward(Tensor x, Tensor y, Tensor dy, Tensor dx) {
         Layer.requireBatch(name, "input", x, sample, maxBatch);
         int b = x.dim(0);
-        Layer.requireBatch(name, "output gradient", dy, sample, b);
+        Batches.requireExact(name, "output gradient", dy, sample, b);
         if (dx != null) {
-            Layer.requireBatch(name, "input gradient", dx, sample, b);
+            Batches.requireExact(name, "input gradient", dx, sample, b);
         }
         if (b != forwardBatch) {
             throw new IllegalStateException(name + ": backward for a batch of " + b + " after a forward of " + forwardBatch);

@@ -123,7 +123,7 @@ public final class Conv2d implements Layer {
     public void forward(Tensor x, Tensor y, boolean training) {
         Layer.requireBatch(name, "input", x, inSample, maxBatch);
         int b = x.dim(0);
-        Layer.requireBatch(name, "output", y, outSample, b);
+        Batches.requireExact(name, "output", y, outSample, b);
         int kk = g.colRows();
         int l = g.colCols();
         int inSize = g.imageSize();
@@ -151,9 +151,9 @@ public final class Conv2d implements Layer {
     public void backward(Tensor x, Tensor y, Tensor dy, Tensor dx) {
         Layer.requireBatch(name, "input", x, inSample, maxBatch);
         int b = x.dim(0);
-        Layer.requireBatch(name, "output gradient", dy, outSample, b);
+        Batches.requireExact(name, "output gradient", dy, outSample, b);
         if (dx != null) {
-            Layer.requireBatch(name, "input gradient", dx, inSample, b);
+            Batches.requireExact(name, "input gradient", dx, inSample, b);
         }
         int kk = g.colRows();
         int l = g.colCols();

@@ -77,7 +77,7 @@ public final class Dropout implements Layer {
     @Override
     public void forward(Tensor x, Tensor y, boolean training) {
         Layer.requireBatch(name, "input", x, sample, maxBatch);
-        Layer.requireBatch(name, "output", y, sample, x.dim(0));
+        Batches.requireExact(name, "output", y, sample, x.dim(0));
         int n = (int) x.size();
         if (training) {
             MemorySegment m = mask.segment();
@@ -102,7 +102,7 @@ public final class Dropout implements Layer {
         if (dx == null) {
             return;
         }
-        Layer.requireBatch(name, "input gradient", dx, sample, dy.dim(0));
+        Batches.requireExact(name, "input gradient", dx, sample, dy.dim(0));
         int n = (int) dy.size();
         if (lastTraining) {
             k.elementwise().mul(n, dy.segment(), dy.offset(), mask.segment(), mask.offset(), dx.segment(), dx.offset());

@@ -52,7 +52,7 @@ public final class Flatten implements Layer {
     @Override
     public void forward(Tensor x, Tensor y, boolean training) {
         Layer.requireBatch(name, "input", x, inSample, maxBatch);
-        Layer.requireBatch(name, "output", y, outSample, x.dim(0));
+        Batches.requireExact(name, "output", y, outSample, x.dim(0));
         k.elementwise().copy((int) x.size(), x.segment(), x.offset(), y.segment(), y.offset());
     }
 
@@ -62,7 +62,7 @@ public final class Flatten implements Layer {
             return;
         }
         Layer.requireBatch(name, "output gradient", dy, outSample, maxBatch);
-        Layer.requireBatch(name, "input gradient", dx, inSample, dy.dim(0));
+        Batches.requireExact(name, "input gradient", dx, inSample, dy.dim(0));
         k.elementwise().copy((int) dy.size(), dy.segment(), dy.offset(), dx.segment(), dx.offset());
     }
 }

@@ -66,7 +66,7 @@ public final class GaussianNoise implements Layer {
     @Override
     public void forward(Tensor x, Tensor y, boolean training) {
         Layer.requireBatch(name, "input", x, sample, maxBatch);
-        Layer.requireBatch(name, "output", y, sample, x.dim(0));
+        Batches.requireExact(name, "output", y, sample, x.dim(0));
         int n = (int) x.size();
         if (!training) {
             k.elementwise().copy(n, x.segment(), x.offset(), y.segment(), y.offset());
@@ -86,7 +86,7 @@ public final class GaussianNoise implements Layer {
             return;
         }
         Layer.requireBatch(name, "output gradient", dy, sample, maxBatch);
-        Layer.requireBatch(name, "input gradient", dx, sample, dy.dim(0));
+        Batches.requireExact(name, "input gradient", dx, sample, dy.dim(0));
         k.elementwise().copy((int) dy.size(), dy.segment(), dy.offset(), dx.segment(), dx.offset());
     }
 }

@@ -87,7 +87,7 @@ public final class MaskingNoise implements Layer {
     @Override
     public void forward(Tensor x, Tensor y, boolean training) {
         Layer.requireBatch(name, "input", x, sample, maxBatch);
-        Layer.requireBatch(name, "output", y, sample, x.dim(0));
+        Batches.requireExact(name, "output", y, sample, x.dim(0));
         int b = x.dim(0);
         int n = (int) x.size();
         if (training) {
@@ -122,7 +122,7 @@ public final class MaskingNoise implements Layer {
         if (dx == null) {
             return;
         }
-        Layer.requireBatch(name, "input gradient", dx, sample, dy.dim(0));
+        Batches.requireExact(name, "input gradient", dx, sample, dy.dim(0));
         int n = (int) dy.size();
         if (lastTraining) {
             k.elementwise().mul(n, dy.segment(), dy.offset(), mask.segment(), mask.offset(), dx.segment(), dx.offset());

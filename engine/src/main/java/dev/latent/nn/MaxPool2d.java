@@ -70,7 +70,7 @@ public final class MaxPool2d implements Layer {
     public void forward(Tensor x, Tensor y, boolean training) {
         Layer.requireBatch(name, "input", x, inSample, maxBatch);
         int b = x.dim(0);
-        Layer.requireBatch(name, "output", y, outSample, b);
+        Batches.requireExact(name, "output", y, outSample, b);
         int c = inSample[0];
         int h = inSample[1];
         int w = inSample[2];
@@ -113,14 +113,14 @@ public final class MaxPool2d implements Layer {
     public void backward(Tensor x, Tensor y, Tensor dy, Tensor dx) {
         Layer.requireBatch(name, "input", x, inSample, maxBatch);
         int b = x.dim(0);
-        Layer.requireBatch(name, "output gradient", dy, outSample, b);
+        Batches.requireExact(name, "output gradient", dy, outSample, b);
         if (b != forwardBatch) {
             throw new IllegalStateException(name + ": backward for a batch of " + b + " after a forward of " + forwardBatch);
         }
         if (dx == null) {
             return;
         }
-        Layer.requireBatch(name, "input gradient", dx, inSample, b);
+        Batches.requireExact(name, "input gradient", dx, inSample, b);
         int inSize = (int) Tensor.sizeOf(inSample);
         int outSize = (int) Tensor.sizeOf(outSample);
         MemorySegment dys = dy.segment();

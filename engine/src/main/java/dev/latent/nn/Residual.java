@@ -119,7 +119,7 @@ public final class Residual implements Layer {
     public void forward(Tensor x, Tensor y, boolean training) {
         Layer.requireBatch(name, "input", x, sample, maxBatch);
         int b = x.dim(0);
-        Layer.requireBatch(name, "output", y, sample, b);
+        Batches.requireExact(name, "output", y, sample, b);
         views(b);
         Tensor in = x;
         for (int i = 0; i < inner.size(); i++) {
@@ -135,12 +135,12 @@ public final class Residual implements Layer {
     public void backward(Tensor x, Tensor y, Tensor dy, Tensor dx) {
         Layer.requireBatch(name, "input", x, sample, maxBatch);
         int b = x.dim(0);
-        Layer.requireBatch(name, "output gradient", dy, sample, b);
+        Batches.requireExact(name, "output gradient", dy, sample, b);
         if (b != viewBatch) {
             throw new IllegalStateException(name + ": backward for a batch of " + b + " after a forward of " + viewBatch);
         }
         if (dx != null) {
-            Layer.requireBatch(name, "input gradient", dx, sample, b);
+            Batches.requireExact(name, "input gradient", dx, sample, b);
         }
         int last = inner.size() - 1;
         gradViews[last].copyFrom(dy);
