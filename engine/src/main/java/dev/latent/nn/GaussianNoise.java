@@ -46,6 +46,15 @@ public final class GaussianNoise implements Layer {
         return sigma;
     }
 
+    /**
+     * Part of the model's seeded initialization: the noise generator is reseeded from the model's
+     * generator, so one model seed fixes weights and corruption alike.
+     */
+    @Override
+    public void init(java.util.SplittableRandom modelRandom) {
+        reseed(modelRandom.nextLong());
+    }
+
     /** Restarts the noise generator at {@code seed}. */
     public void reseed(long seed) {
         this.rnd = new SplittableRandom(seed);

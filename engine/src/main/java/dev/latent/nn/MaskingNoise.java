@@ -60,6 +60,15 @@ public final class MaskingNoise implements Layer {
         return masked;
     }
 
+    /**
+     * Part of the model's seeded initialization: the noise generator is reseeded from the model's
+     * generator, so one model seed fixes weights and corruption alike.
+     */
+    @Override
+    public void init(java.util.SplittableRandom modelRandom) {
+        reseed(modelRandom.nextLong());
+    }
+
     /** Restarts the mask generator at {@code seed}. */
     public void reseed(long seed) {
         this.rnd = new SplittableRandom(seed);
