@@ -52,7 +52,7 @@ public final class Encoder implements AutoCloseable {
         this.layers = List.copyOf(layers);
         this.inputSize = layers.getFirst().in();
         this.codeSize = layers.getLast().out();
-        this.widest = layers.stream().mapToInt(DenseLayer::out).max().orElseThrow();
+        this.widest = Math.max(inputSize, layers.stream().mapToInt(DenseLayer::out).max().orElseThrow());
         this.checkFinite = checkFinite;
         this.scratch = ThreadLocal.withInitial(() -> {
             synchronized (this) {
