@@ -86,4 +86,12 @@ public final class KernelCases {
     public static Stream<KernelCase<GemmShape>> gemm() {
         return cases("gemm", GemmShape.edges(), GemmShape::random, 60);
     }
+
+    public static Stream<KernelCase<RunShape>> elementwise() {
+        return cases("elementwise", RunShape.edges(), RunShape::random, 80);
+    }
+
+    public static Stream<KernelCase<ReductionShape>> reductions() {
+        return cases("reductions", ReductionShape.edges(), ReductionShape::random, 50);
+    }
 }
