@@ -94,4 +94,8 @@ public final class KernelCases {
     public static Stream<KernelCase<ReductionShape>> reductions() {
         return cases("reductions", ReductionShape.edges(), ReductionShape::random, 50);
     }
+
+    public static Stream<KernelCase<ActivationShape>> activations() {
+        return cases("activations", ActivationShape.edges(), ActivationShape::random, 60);
+    }
 }
