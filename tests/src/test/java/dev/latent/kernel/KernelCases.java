@@ -98,4 +98,8 @@ public final class KernelCases {
     public static Stream<KernelCase<ActivationShape>> activations() {
         return cases("activations", ActivationShape.edges(), ActivationShape::random, 60);
     }
+
+    public static Stream<KernelCase<SoftmaxShape>> softmax() {
+        return cases("softmax", SoftmaxShape.edges(), SoftmaxShape::random, 50);
+    }
 }
