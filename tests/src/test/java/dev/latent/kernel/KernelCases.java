@@ -102,4 +102,8 @@ public final class KernelCases {
     public static Stream<KernelCase<SoftmaxShape>> softmax() {
         return cases("softmax", SoftmaxShape.edges(), SoftmaxShape::random, 50);
     }
+
+    public static Stream<KernelCase<ConvShape>> im2col() {
+        return cases("im2col", ConvShape.edges(), ConvShape::random, 40);
+    }
 }
