@@ -71,9 +71,6 @@ public interface GemmContract {
         int lenA = Gen.extent(s.offA(), s.rowsA(), s.colsA(), s.lda(), s.tail());
         int lenB = Gen.extent(s.offB(), s.rowsB(), s.colsB(), s.ldb(), s.tail());
         int lenC = Gen.extent(s.offC(), s.m(), s.n(), s.ldc(), s.tail());
-        float[] a = Gen.values(r, lenA);
-        float[] b = s.sharedAB() ? a : Gen.values(r, lenB);
-        float[] c0 = s.scaling().betaZero() ? Gen.nan(lenC) : Gen.values(r, lenC);
         float alpha = switch (s.scaling()) {
             case OVERWRITE_NAN, ACCUMULATE -> 1f;
             case ZERO_ALPHA -> 0f;
@@ -84,6 +81,10 @@ public interface GemmContract {
             case ACCUMULATE -> 1f;
             case GENERAL, ZERO_ALPHA -> (float) r.nextDouble(-2, 2);
         };
+        // drawn after alpha and beta, so a shrunk shape keeps the same scalars
+        float[] a = Gen.values(r, lenA);
+        float[] b = s.sharedAB() ? a : Gen.values(r, lenB);
+        float[] c0 = s.scaling().betaZero() ? Gen.nan(lenC) : Gen.values(r, lenC);
         Kernels ref = KernelCase.reference();
         try (Workspace ws = new Workspace("gemm " + s)) {
             MemorySegment sa = Gen.segment(ws, a);

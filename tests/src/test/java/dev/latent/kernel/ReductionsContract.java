@@ -48,13 +48,13 @@ public interface ReductionsContract {
         SplittableRandom r = Prop.data(seed);
         int lenX = Gen.extent(s.offX(), s.rows(), s.cols(), s.ldx(), s.tail());
         int lenOut = s.offOut() + s.outLength() + s.tail();
-        float[] x = Gen.values(r, lenX);
-        float[] out0 = s.beta() == ReductionShape.Beta.ZERO_OVER_NAN ? Gen.nan(lenOut) : Gen.values(r, lenOut);
         float beta = switch (s.beta()) {
             case ZERO_OVER_NAN -> 0f;
             case ONE -> 1f;
             case DRAWN -> (float) r.nextDouble(-2, 2);
         };
+        float[] x = Gen.values(r, lenX);
+        float[] out0 = s.beta() == ReductionShape.Beta.ZERO_OVER_NAN ? Gen.nan(lenOut) : Gen.values(r, lenOut);
         Reductions ref = KernelCase.reference().reductions();
         try (Workspace ws = new Workspace("reductions " + s)) {
             MemorySegment sx = Gen.segment(ws, x);
