@@ -24,15 +24,17 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * A steady-state training step allocates (almost) nothing on the Java heap: after warm-up, 50 steps of
  * a sparse autoencoder (784-64-784, KL sparsity, weight decay, Adam) under each provider allocate at
- * most 512 bytes per step on the calling thread, as measured by
- * {@code ThreadMXBean.getThreadAllocatedBytes}. The bound is not 0 because a provider's parallel
- * dispatch may allocate a few small task objects per call; a regression that copies a tensor into a
- * float[] or rebuilds views per step allocates kilobytes and fails. Off-heap memory is planned once
+ * most 1 KiB per step on the calling thread, as measured by
+ * {@code ThreadMXBean.getThreadAllocatedBytes}. The bound is not 0 because a native provider passes
+ * each GEMM operand to its FFM downcall as a segment slice (3 small objects per call, 6 GEMM calls
+ * per step: about 0.9 KB measured for openblas; the Java providers measure 0). A regression that
+ * copies a tensor into a float[], rebuilds views or formats a message per call allocates several
+ * kilobytes per step and fails. Off-heap memory is planned once
  * (Sequential, ParamSlab, Adam state), so the step cannot allocate off-heap either.
  */
 class AllocationTest {
 
-    static final long BYTES_PER_STEP_LIMIT = 512;
+    static final long BYTES_PER_STEP_LIMIT = 1024;
 
     static List<String> providers() {
         return KernelRegistry.availableNames();
