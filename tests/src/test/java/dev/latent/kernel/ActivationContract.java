@@ -121,8 +121,9 @@ public interface ActivationContract {
                     case SIGMOID -> 2 * Gen.EPS * (Math.abs(av) + av * av) * g + Float.MIN_NORMAL;
                     // (1 - a^2) da in float: a^2 rounds relative to itself, then cancels against 1
                     case TANH -> 2 * Gen.EPS * (1 + av * av) * g + Float.MIN_NORMAL;
-                    // sigmoid(z) da with an approximate exp, as forward, plus the multiply by da
-                    case SOFTPLUS -> (TRANSCENDENTAL_ULPS + 2) * Gen.EPS * ref1 + Float.MIN_NORMAL;
+                    // sigmoid(z) da with an approximate exp, as forward, plus the multiply by da; sigmoid(z) may
+                    // underflow in float (z < -87) before it is scaled by da, hence MIN_NORMAL |da|
+                    case SOFTPLUS -> (TRANSCENDENTAL_ULPS + 2) * Gen.EPS * ref1 + Float.MIN_NORMAL * Math.max(1, g);
                 };
             }
             tol[i] = scale;
