@@ -8,9 +8,18 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * The result check every GEMM benchmark runs once in its setup, so that a fast wrong kernel cannot win:
- * entries of C = op(A) op(B) are recomputed in double precision and must lie within the {@code Gemm}
- * contract's rounding bound |error| &le; c * k * eps * sum_p |a_ip| |b_pj| (c = 2, eps = 2^-23).
+ * The result check every GEMM benchmark runs once in its setup, so that a fast wrong kernel cannot win.
+ * Entries of C = op(A) op(B) are recomputed in double precision and must pass two tests:
+ * <ol>
+ *   <li>each entry lies within the {@code Gemm} contract's rounding bound
+ *       |error| &le; c * k * eps * sum_p |a_ip| |b_pj| (c = 2, eps = 2^-23): catches NaN, garbage and
+ *       skipped blocks;
+ *   <li>the RMS error over the checked entries is at most {@value #RMS_FACTOR} * sqrt(k) * eps times the
+ *       RMS of the reference. The worst-case bound above grows like k^2 for our uniform operands and
+ *       would let a kernel that secretly multiplies in bf16, fp16 or TF32 (relative error 2^-8 to
+ *       2^-11 per product) through; plain float32 accumulation in any order stays below about
+ *       sqrt(k) * eps, 16 times inside this limit.
+ * </ol>
  * Small problems are checked entirely; large ones on the last row, the last column (where edge tiles
  * live) and {@value #RANDOM_SAMPLES} random entries.
  */
@@ -20,6 +29,7 @@ final class GemmCheck {
     static final long FULL_CHECK_VOLUME = 1L << 24;
     static final int RANDOM_SAMPLES = 1024;
     private static final double C_BOUND = 2.0;
+    static final double RMS_FACTOR = 16.0;
     private static final double EPS = Math.ulp(1.0f);
 
     private final String what;
@@ -46,6 +56,8 @@ final class GemmCheck {
         float[] values = new float[entries.length];
         int wrong = 0;
         String first = null;
+        double squaredError = 0;
+        double squaredReference = 0;
         for (int e = 0; e < entries.length; e++) {
             int i = (int) (entries[e] / s.n());
             int j = (int) (entries[e] % s.n());
@@ -58,6 +70,8 @@ final class GemmCheck {
             }
             float got = c.getAtIndex(JAVA_FLOAT, entries[e]);
             values[e] = got;
+            squaredError += (got - sum) * (got - sum);
+            squaredReference += sum * sum;
             double tolerance = C_BOUND * s.k() * EPS * absSum + Float.MIN_NORMAL;
             if (!(Math.abs(got - sum) <= tolerance)) {
                 wrong++;
@@ -70,6 +84,14 @@ final class GemmCheck {
         if (wrong > 0) {
             throw new IllegalStateException("WRONG GEMM RESULT, refusing to benchmark " + what + ": " + wrong + " of "
                     + entries.length + " checked entries are outside the rounding bound; first: " + first);
+        }
+        double relativeRms = Math.sqrt(squaredError / squaredReference);
+        double rmsLimit = RMS_FACTOR * Math.sqrt(s.k()) * EPS;
+        if (!(relativeRms <= rmsLimit)) {
+            throw new IllegalStateException(String.format("INACCURATE GEMM RESULT, refusing to benchmark %s: RMS error"
+                    + " / RMS of the double-precision reference over %d entries is %.3g, above the float32 limit"
+                    + " %.3g (16 sqrt(k) eps); is the kernel computing in reduced precision?",
+                    what, entries.length, relativeRms, rmsLimit));
         }
         return new GemmCheck(what, s, entries, values);
     }
