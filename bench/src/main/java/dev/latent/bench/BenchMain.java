@@ -2,6 +2,7 @@ package dev.latent.bench;
 
 import dev.latent.kernel.KernelProvider;
 import dev.latent.kernel.KernelRegistry;
+import dev.latent.kernel.KernelThreads;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +12,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatFactory;
@@ -123,14 +125,23 @@ public final class BenchMain {
             if (p.unavailableReason().isPresent()) {
                 System.out.println("# latent bench: provider '" + p.name() + "' is unavailable and not benchmarked: "
                         + p.unavailableReason().get());
-            } else if (REFERENCE_PROVIDERS.contains(p.name())) {
+                continue;
+            }
+            try {
+                // What the forks will report too (e.g. OpenBLAS's core and threads), once here at the top.
+                System.out.println("# latent bench: provider '" + p.name() + "' " + KernelRegistry.load(p.name()).details());
+            } catch (RuntimeException | LinkageError e) {
+                System.out.println("# latent bench: provider '" + p.name() + "' failed to start and is not benchmarked: " + e);
+                continue;
+            }
+            if (REFERENCE_PROVIDERS.contains(p.name())) {
                 reference.add(p.name());
             } else {
                 fast.add(p.name());
             }
         }
-        System.out.println("# latent bench: available providers " + KernelRegistry.availableNames()
-                + ", OPENBLAS_CORETYPE=" + System.getenv().getOrDefault("OPENBLAS_CORETYPE", "(unset)"));
+        System.out.println("# latent bench: benchmarking providers " + Stream.concat(fast.stream(), reference.stream()).toList() + ", kernel threads in this JVM "
+                + KernelThreads.count() + ", OPENBLAS_CORETYPE=" + System.getenv().getOrDefault("OPENBLAS_CORETYPE", "(unset)"));
         List<Plan> plans = new ArrayList<>();
         if (!fast.isEmpty()) {
             plans.add(new Plan(fast, null));
