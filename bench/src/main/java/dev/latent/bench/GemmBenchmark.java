@@ -9,7 +9,9 @@ import dev.latent.kernel.Kernels;
 import dev.latent.kernel.Transpose;
 import dev.latent.tensor.Workspace;
 import java.lang.foreign.MemorySegment;
+import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -105,9 +107,9 @@ public abstract class GemmBenchmark {
         }
         Kernels kernels = load(provider);
         // Lands after JMH's "# Warmup Iteration 1:" prompt, hence the leading newline.
-        System.out.println("\n# latent: " + what + " threads=" + KernelThreads.count()
+        System.out.println("\n# latent: " + what + " threads=" + KernelThreads.count() + cores(kernels)
                 + " OPENBLAS_CORETYPE=" + System.getenv().getOrDefault("OPENBLAS_CORETYPE", "(unset)")
-                + " details=" + kernels.details());
+                + " details=" + new TreeMap<>(kernels.details()));
 
         kernel = kernels.gemm();
         ta = s.ta();
@@ -150,6 +152,17 @@ public abstract class GemmBenchmark {
                 workspace.close();
             }
         }
+    }
+
+    /** The details naming a CPU core (e.g. openblas's "blas core"), first on the line since they move the numbers most. */
+    private static String cores(Kernels kernels) {
+        StringBuilder out = new StringBuilder();
+        new TreeMap<>(kernels.details()).forEach((key, value) -> {
+            if (key.toLowerCase(Locale.ROOT).contains("core")) {
+                out.append(' ').append(key.replace(' ', '_')).append('=').append(value);
+            }
+        });
+        return out.toString();
     }
 
     /** The benchmark class as written (JMH runs a generated subclass of it). */
