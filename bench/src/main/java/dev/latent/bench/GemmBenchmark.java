@@ -154,11 +154,11 @@ public abstract class GemmBenchmark {
         }
     }
 
-    /** The details naming a CPU core (e.g. openblas's "blas core"), first on the line since they move the numbers most. */
+    /** Details naming a CPU core (keys ending in "core", e.g. openblas's "blas core"): first, as they move the numbers most. */
     private static String cores(Kernels kernels) {
         StringBuilder out = new StringBuilder();
         new TreeMap<>(kernels.details()).forEach((key, value) -> {
-            if (key.toLowerCase(Locale.ROOT).contains("core")) {
+            if (key.toLowerCase(Locale.ROOT).endsWith("core")) {
                 out.append(' ').append(key.replace(' ', '_')).append('=').append(value);
             }
         });

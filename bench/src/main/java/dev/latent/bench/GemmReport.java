@@ -34,7 +34,13 @@ public final class GemmReport {
             System.err.println("usage: GemmReport [jmh-result.json]");
             System.exit(2);
         }
-        print(Path.of(args.length == 1 ? args[0] : "jmh-result.json"), System.out);
+        Path json = Path.of(args.length == 1 ? args[0] : "jmh-result.json");
+        if (!Files.isRegularFile(json)) {
+            System.err.println("GemmReport: no file " + json.toAbsolutePath() + "; run the benchmarks with -rf json -rff FILE"
+                    + " and pass FILE");
+            System.exit(2);
+        }
+        print(json, System.out);
     }
 
     /** One GEMM result: GFLOP/s and the half-width of JMH's 99.9% confidence interval (NaN if unknown). */
@@ -68,7 +74,8 @@ public final class GemmReport {
             return;
         }
         out.println();
-        out.println("GEMM GFLOP/s (score ± 99.9% CI half-width), [ratio to " + BASELINE + " on the same shape]");
+        out.println("GEMM GFLOP/s (± half-width of the 99.9% confidence interval, absent for a single iteration),"
+                + " [ratio to " + BASELINE + " on the same shape]");
         StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "%-22s", "shape (MxKxN)"));
         for (String p : providers) {
             header.append(String.format(Locale.ROOT, "  %-26s", p));
@@ -84,8 +91,8 @@ public final class GemmReport {
                 StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-22s", row.getKey()));
                 for (String p : providers) {
                     Score s = row.getValue().get(p);
-                    String cell = s == null ? "-" : String.format(Locale.ROOT, "%8.2f ± %-7s%s", s.gflops,
-                            Double.isNaN(s.error) ? "?" : String.format(Locale.ROOT, "%.2f", s.error),
+                    String cell = s == null ? "-" : String.format(Locale.ROOT, "%8.2f%s%s", s.gflops,
+                            Double.isNaN(s.error) ? "" : String.format(Locale.ROOT, " ±%.2f", s.error),
                             base == null ? "" : String.format(Locale.ROOT, " [%.2fx]", s.gflops / base.gflops));
                     line.append(String.format(Locale.ROOT, "  %-26s", cell));
                 }
