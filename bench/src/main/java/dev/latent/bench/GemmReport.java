@@ -74,7 +74,7 @@ public final class GemmReport {
             return;
         }
         out.println();
-        out.println("GEMM GFLOP/s (± half-width of the 99.9% confidence interval, absent for a single iteration),"
+        out.println("GEMM GFLOP/s (± half-width of the 99.9% confidence interval, absent below 3 measured iterations),"
                 + " [ratio to " + BASELINE + " on the same shape]");
         StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "%-22s", "shape (MxKxN)"));
         for (String p : providers) {
