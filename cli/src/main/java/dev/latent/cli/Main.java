@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "latent", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Unsupervised feature learning on the JVM.",
-        subcommands = {InfoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, InfoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -120,11 +120,19 @@ public final class Sequential implements AutoCloseable {
 
     /** Runs the chain on x (B, input...) and returns a view of the output (B, output...). */
     public Tensor forward(Tensor x, boolean training) {
+        return forward(x, training, layers.size() - 1);
+    }
+
+    /** Runs layers 0..last on x and returns a view of layer last's output (e.g. an encoder's code). */
+    public Tensor forward(Tensor x, boolean training, int last) {
         requireBuilt();
+        if (last < 0 || last >= layers.size()) {
+            throw new IllegalArgumentException(name + ": no layer " + last + " (" + layers.size() + " layers)");
+        }
         Layer.requireBatch(name, "input", x, inputShape, maxBatch);
         views(x.dim(0));
         Tensor in = x;
-        for (int i = 0; i < layers.size(); i++) {
+        for (int i = 0; i <= last; i++) {
             layers.get(i).forward(in, actViews[i], training);
             in = actViews[i];
         }
