@@ -133,6 +133,7 @@ public abstract class GemmBenchmark {
 
         call();
         check = GemmCheck.verify(what, s, SEED, a, b, c);
+        System.out.println("# latent: " + check.summary());
     }
 
     @Benchmark

@@ -36,12 +36,19 @@ final class GemmCheck {
     private final GemmShape shape;
     private final long[] entries;
     private final float[] values;
+    private final String summary;
 
-    private GemmCheck(String what, GemmShape shape, long[] entries, float[] values) {
+    private GemmCheck(String what, GemmShape shape, long[] entries, float[] values, String summary) {
         this.what = what;
         this.shape = shape;
         this.entries = entries;
         this.values = values;
+        this.summary = summary;
+    }
+
+    /** How close the result came to each limit, e.g. to notice a provider drifting towards one. */
+    String summary() {
+        return summary;
     }
 
     /**
@@ -58,6 +65,7 @@ final class GemmCheck {
         String first = null;
         double squaredError = 0;
         double squaredReference = 0;
+        double worstShareOfBound = 0;
         for (int e = 0; e < entries.length; e++) {
             int i = (int) (entries[e] / s.n());
             int j = (int) (entries[e] % s.n());
@@ -73,6 +81,7 @@ final class GemmCheck {
             squaredError += (got - sum) * (got - sum);
             squaredReference += sum * sum;
             double tolerance = C_BOUND * s.k() * EPS * absSum + Float.MIN_NORMAL;
+            worstShareOfBound = Math.max(worstShareOfBound, Math.abs(got - sum) / tolerance);
             if (!(Math.abs(got - sum) <= tolerance)) {
                 wrong++;
                 if (first == null) {
@@ -93,7 +102,9 @@ final class GemmCheck {
                     + " %.3g (16 sqrt(k) eps); is the kernel computing in reduced precision?",
                     what, entries.length, relativeRms, rmsLimit));
         }
-        return new GemmCheck(what, s, entries, values);
+        String summary = String.format("result check passed on %d entries: worst entry at %.2g of its bound,"
+                + " relative RMS error %.2g (limit %.2g)", entries.length, worstShareOfBound, relativeRms, rmsLimit);
+        return new GemmCheck(what, s, entries, values, summary);
     }
 
     /**
