@@ -64,6 +64,7 @@ public abstract class GemmBenchmark {
      * class) replaces the list with exactly the providers available in this JVM, so a provider someone
      * else registers is included and an unavailable one is not attempted.
      */
+    // Literal values, as JMH requires: the providers we ship; BenchMain substitutes the available ones.
     @Param({"scalar", "simd", "openblas"})
     public String provider;
 
@@ -72,6 +73,7 @@ public abstract class GemmBenchmark {
      * of 256 MNIST images and 1024 hidden units (forward, weight gradient, input gradient), then a single
      * image through a 784 x 1000 layer (inference, a matrix-vector product).
      */
+    // Square sizes from L1-resident to DRAM-bound, plus the shapes training actually runs.
     @Param({"64x64x64", "128x128x128", "256x256x256", "512x512x512", "1024x1024x1024", "2048x2048x2048",
             "256x784x1024", "784x256x1024", "256x1024x784", "1x784x1000"})
     public String shape;
@@ -97,6 +99,7 @@ public abstract class GemmBenchmark {
     /** How the subclass sets the thread count, for the error message when it is not what was expected. */
     abstract String threadsHint();
 
+    // Trial level: allocation, filling and the result check happen once per fork, outside every measurement.
     @Setup(Level.Trial)
     public void setUp() {
         GemmShape s = GemmShape.parse(shape);
@@ -136,12 +139,14 @@ public abstract class GemmBenchmark {
         System.out.println("# latent: " + check.summary());
     }
 
+    // No Blackhole: the kernel writes C off-heap, a side effect the JIT cannot remove.
     @Benchmark
     public void gemm(GemmCounters counters) {
         call();
         counters.gflop += gflopPerCall;
     }
 
+    // Trial level: re-check C once after all measured calls, then free the operands.
     @TearDown(Level.Trial)
     public void tearDown() {
         try {
