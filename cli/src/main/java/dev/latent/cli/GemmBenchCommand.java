@@ -156,7 +156,7 @@ final class GemmBenchCommand implements java.util.concurrent.Callable<Integer> {
             r.put("gflops_best", round(sorted[sorted.length - 1]));
             r.put("samples", sorted.length);
             r.put("correct", correct);
-            String core = kernels.details().get("core");
+            String core = kernels.details().get("blas core");
             if (core != null) {
                 r.put("core", core);
             }

@@ -30,7 +30,8 @@ public final class WeightDecay {
             return 0;
         }
         double sum = 0;
-        for (Param p : params) {
+        for (int i = 0; i < params.size(); i++) {
+            Param p = params.get(i);
             if (!p.decay()) {
                 continue;
             }

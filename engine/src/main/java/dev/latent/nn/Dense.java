@@ -100,7 +100,7 @@ public final class Dense implements Layer {
     public void forward(Tensor x, Tensor y, boolean training) {
         Layer.requireBatch(name, "input", x, inSample, maxBatch);
         int b = x.dim(0);
-        Layer.requireBatch(name, "output", y, outSample, b);
+        Batches.requireExact(name, "output", y, outSample, b);
         Tensor w = weight.value();
         k.gemm().gemm(Transpose.N, Transpose.T, b, out, in, 1f, x.segment(), x.offset(), in,
                 w.segment(), w.offset(), in, 0f, y.segment(), y.offset(), out);

@@ -17,6 +17,7 @@ public final class ParamSlab {
     private final long total;
     private long next;
     private final List<Param> params = new ArrayList<>();
+    private List<Param> view = List.of();
 
     /** Allocates room for {@code total} parameters and their gradients in {@code ws}. */
     public ParamSlab(Workspace ws, long total) {
@@ -34,12 +35,13 @@ public final class ParamSlab {
         Param p = new Param(name, Tensor.wrap(segment, next, shape), Tensor.wrap(segment, total + next, shape), decay);
         next += size;
         params.add(p);
+        view = List.copyOf(params);
         return p;
     }
 
-    /** Every parameter taken so far, in order. */
+    /** Every parameter taken so far, in order (an immutable list; no allocation per call). */
     public List<Param> params() {
-        return List.copyOf(params);
+        return view;
     }
 
     /** All values: floats [0, total) of the segment. */

@@ -74,7 +74,7 @@ public final class TiedDense implements Layer {
     public void forward(Tensor x, Tensor y, boolean training) {
         Layer.requireBatch(name, "input", x, inSample, maxBatch);
         int b = x.dim(0);
-        Layer.requireBatch(name, "output", y, outSample, b);
+        Batches.requireExact(name, "output", y, outSample, b);
         int hidden = encoder.out();
         int visible = encoder.in();
         Tensor w = encoder.weight().value();

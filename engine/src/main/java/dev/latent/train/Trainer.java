@@ -125,18 +125,11 @@ public final class Trainer {
                     Tensor yb = byViews[size];
                     gather(x, order, from, size, xb);
                     gather(y, order, from, size, yb);
-                    Tensor out = net.forward(xb, true);
-                    net.zeroGrad();
-                    double l = loss.valueAndGradient(out, yb, net.outputGrad());
-                    l += net.backward(xb, net.outputGrad());
-                    if (decay != null) {
-                        l += decay.addGradient(net.kernels(), net.params());
-                    }
+                    double l = step(net, loss, opt, decay, xb, yb);
                     if (!Double.isFinite(l)) {
                         throw new IllegalStateException("training diverged: loss " + l + " at epoch " + epoch + ", batch " + (bi + 1)
                                 + " (lower the learning rate or check the input for NaN)");
                     }
-                    opt.step();
                     sum += l;
                     double secs = (System.nanoTime() - t0) * 1e-9;
                     listener.onBatch(epoch, bi + 1, sum / (bi + 1), (from + size) / Math.max(secs, 1e-9));
@@ -167,6 +160,23 @@ public final class Trainer {
             listener.onEnd(h);
             return h;
         }
+    }
+
+    /**
+     * One training step on a batch: forward, loss and dL/dy in one pass, backward (with activity
+     * penalties), weight decay, optimizer step. Returns the objective before the step. Allocates
+     * nothing in steady state (the allocation test in tests/ measures it).
+     */
+    public static double step(Sequential net, Loss loss, Optimizer opt, WeightDecay decay, Tensor x, Tensor y) {
+        Tensor out = net.forward(x, true);
+        net.zeroGrad();
+        double l = loss.valueAndGradient(out, y, net.outputGrad());
+        l += net.backward(x, net.outputGrad());
+        if (decay != null) {
+            l += decay.addGradient(net.kernels(), net.params());
+        }
+        opt.step();
+        return l;
     }
 
     /** Mean data loss of {@code net} over (x, y) in inference mode. */
