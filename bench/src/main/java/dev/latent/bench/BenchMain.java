@@ -72,7 +72,9 @@ public final class BenchMain {
         List<RunResult> results = new ArrayList<>();
         for (Plan plan : plans) {
             System.out.println("# latent bench: running " + plan);
-            Path part = Files.createTempFile("latent-jmh-", ".json");
+            // Each JMH run writes its own part (JMH prints its name); the combined file is written below.
+            Path part = Files.createTempFile("latent-jmh-part-", ".json");
+            boolean failed = false;
             try {
                 OptionsBuilder options = new OptionsBuilder();
                 options.parent(cmd).shouldFailOnError(cmd.shouldFailOnError().orElse(true))
@@ -86,13 +88,16 @@ public final class BenchMain {
                 results.addAll(new Runner(options.build()).run());
             } catch (NoBenchmarksException e) {
                 System.err.println("No matching benchmarks. Miss-spelled regexp? (java -jar benchmarks.jar -l lists them)");
-                System.exit(1);
+                failed = true;
             } catch (RunnerException e) {
                 System.err.print("ERROR: ");
                 e.printStackTrace(System.err);
-                System.exit(1);
+                failed = true;
             } finally {
                 Files.deleteIfExists(part);
+            }
+            if (failed) {
+                System.exit(1);
             }
         }
         writeRequestedResults(cmd, results);
