@@ -47,22 +47,37 @@ public final class Classifier implements AutoCloseable {
 
     /** Trains on rows of x (N, d) with labels in 0..classes-1. */
     public static Classifier train(Tensor x, int[] labels, int classes, Settings s, long seed, Kernels kernels) {
+        int d = x.rowSize();
+        List<Layer> body = new ArrayList<>();
+        int width = d;
+        if (s.hidden() > 0) {
+            body.add(new Dense("hidden", d, s.hidden()));
+            body.add(new ActivationLayer("act", s.activation()));
+            width = s.hidden();
+        }
+        return train(x, labels, classes, body, width, null, s, seed, kernels);
+    }
+
+    /**
+     * Trains {@code body} (layers mapping a row of x to {@code width} features, possibly pretrained)
+     * followed by a Dense softmax head, end to end. {@code afterInit} runs after the random
+     * initialization, to copy pretrained weights into the body's parameters (fine-tuning).
+     */
+    public static Classifier train(Tensor x, int[] labels, int classes, List<Layer> body, int width,
+                                   java.util.function.Consumer<Sequential> afterInit, Settings s, long seed, Kernels kernels) {
         int n = x.dim(0);
         int d = x.rowSize();
         if (labels.length != n) {
             throw new IllegalArgumentException(n + " feature rows but " + labels.length + " labels");
         }
-        List<Layer> layers = new ArrayList<>();
-        if (s.hidden() > 0) {
-            layers.add(new Dense("hidden", d, s.hidden()));
-            layers.add(new ActivationLayer("act", s.activation()));
-            layers.add(new Dense("logits", s.hidden(), classes));
-        } else {
-            layers.add(new Dense("logits", d, classes));
-        }
+        List<Layer> layers = new ArrayList<>(body);
+        layers.add(new Dense("logits", width, classes));
         int batch = Math.min(s.batch(), n);
         Sequential net = new Sequential("classifier", layers).build(new int[] {d}, batch, kernels);
         net.init(seed);
+        if (afterInit != null) {
+            afterInit.accept(net);
+        }
         int batchesPerEpoch = (n + batch - 1) / batch;
         int epochs = Math.max(1, (s.steps() + batchesPerEpoch - 1) / batchesPerEpoch);
         try (Workspace ws = new Workspace("labels"); Adam adam = new Adam(net.slab(), LearningRate.constant(s.lr()), 0.9, 0.999, 1e-8, 0)) {

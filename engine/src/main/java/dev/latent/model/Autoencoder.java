@@ -20,7 +20,16 @@ import dev.latent.tensor.Workspace;
 import dev.latent.train.History;
 import dev.latent.train.Trainer;
 import dev.latent.train.TrainingListener;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.latent.io.ModelFile;
+import dev.latent.io.SafeTensors;
+import dev.latent.nn.Param;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,12 +57,13 @@ public final class Autoencoder implements AutoCloseable {
         private Activation codeActivation;
         private Activation outputActivation = Activation.SIGMOID;
         private boolean tied;
-        private ActivityPenalty sparsity;
-        private String sparsityText = "none";
+        private String sparsity = "none";
+        private double rho;
+        private double beta;
         private double weightDecay;
         private int maxBatch = 256;
         private Kernels kernels;
-        private Loss loss = Mse.halfSumPerSample();
+        private String loss = "mse_half_sum";
 
         private Builder(int input) {
             if (input < 1) {
@@ -99,15 +109,18 @@ public final class Autoencoder implements AutoCloseable {
 
         /** KL-divergence sparsity on the code's mean activation (UFLDL: rho 0.05..0.1, beta 3). */
         public Builder klSparsity(double rho, double beta) {
-            this.sparsity = new KlSparsity(rho, beta);
-            this.sparsityText = "kl(rho=" + rho + ",beta=" + beta + ")";
+            new KlSparsity(rho, beta); // validates
+            this.sparsity = "kl";
+            this.rho = rho;
+            this.beta = beta;
             return this;
         }
 
         /** L1 activity sparsity beta * sum |a| on the code (seed 003). */
         public Builder l1Sparsity(double beta) {
-            this.sparsity = new L1Activity(beta);
-            this.sparsityText = "l1(beta=" + beta + ")";
+            new L1Activity(beta); // validates
+            this.sparsity = "l1";
+            this.beta = beta;
             return this;
         }
 
@@ -126,8 +139,10 @@ public final class Autoencoder implements AutoCloseable {
             return this;
         }
 
-        public Builder loss(Loss l) {
-            this.loss = l;
+        /** The reconstruction loss: "mse_half_sum" (the seeds' 1/2 sum per sample), "mse_mean" or "bce". */
+        public Builder loss(String name) {
+            lossOf(name);
+            this.loss = name;
             return this;
         }
 
@@ -139,6 +154,17 @@ public final class Autoencoder implements AutoCloseable {
     public static Builder builder(int input) {
         return new Builder(input);
     }
+
+    static Loss lossOf(String name) {
+        return switch (name) {
+            case "mse_half_sum" -> Mse.halfSumPerSample();
+            case "mse_mean" -> Mse.mean();
+            case "bce" -> dev.latent.loss.Bce.onProbabilities();
+            default -> throw new IllegalArgumentException("unknown loss '" + name + "'; expected mse_half_sum, mse_mean or bce");
+        };
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Builder cfg;
     private final Sequential net;
@@ -166,8 +192,13 @@ public final class Autoencoder implements AutoCloseable {
         }
         this.codeIndex = codeAt;
         Sequential s = new Sequential("autoencoder", layers);
-        if (b.sparsity != null) {
-            s.penalize(codeAt, b.sparsity);
+        ActivityPenalty penalty = switch (b.sparsity) {
+            case "kl" -> new KlSparsity(b.rho, b.beta);
+            case "l1" -> new L1Activity(b.beta);
+            default -> null;
+        };
+        if (penalty != null) {
+            s.penalize(codeAt, penalty);
         }
         this.net = s.build(new int[] {b.input}, b.maxBatch, b.kernels != null ? b.kernels : Kernels.current());
     }
@@ -181,7 +212,7 @@ public final class Autoencoder implements AutoCloseable {
     /** Trains on the rows of x (N, n) with Adam at learning rate {@code lr}. */
     public History fit(Tensor x, Tensor validation, Trainer.Config config, double lr, TrainingListener listener) throws IOException {
         try (Adam adam = new Adam(net.slab(), LearningRate.constant(lr), 0.9, 0.999, 1e-8, 0)) {
-            return new Trainer(config, listener).fit(net, cfg.loss, adam, weightDecay(), x, x, validation, validation);
+            return new Trainer(config, listener).fit(net, lossOf(cfg.loss), adam, weightDecay(), x, x, validation, validation);
         }
     }
 
@@ -221,7 +252,7 @@ public final class Autoencoder implements AutoCloseable {
     /** Mean reconstruction loss (the training loss without penalties) over the rows of x. */
     public double reconstructionLoss(Tensor x) {
         try (Workspace ws = new Workspace("eval")) {
-            return Trainer.evaluate(net, cfg.loss, x, x, ws, net.maxBatch());
+            return Trainer.evaluate(net, lossOf(cfg.loss), x, x, ws, net.maxBatch());
         }
     }
 
@@ -247,20 +278,133 @@ public final class Autoencoder implements AutoCloseable {
         return net;
     }
 
-    /** The hyperparameters as strings (for model files and reports). */
+    /** The hyperparameters as strings (for reports). */
     public Map<String, String> config() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("kind", "autoencoder");
-        m.put("input", Integer.toString(cfg.input));
-        m.put("hidden", java.util.Arrays.toString(cfg.hidden));
-        m.put("activation", cfg.activation.toString());
-        m.put("code_activation", (cfg.codeActivation != null ? cfg.codeActivation : cfg.activation).toString());
-        m.put("output_activation", cfg.outputActivation.toString());
-        m.put("tied", Boolean.toString(cfg.tied));
-        m.put("sparsity", cfg.sparsityText);
-        m.put("weight_decay", Double.toString(cfg.weightDecay));
-        m.put("loss", cfg.loss.toString());
+        configJson().fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
         return m;
+    }
+
+    /** The hyperparameters as JSON: what a model file stores and {@link #fromConfig} reads back. */
+    public ObjectNode configJson() {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("kind", "autoencoder");
+        o.put("input", cfg.input);
+        ArrayNode h = o.putArray("hidden");
+        for (int v : cfg.hidden) {
+            h.add(v);
+        }
+        o.put("activation", cfg.activation.toString());
+        o.put("code_activation", (cfg.codeActivation != null ? cfg.codeActivation : cfg.activation).toString());
+        o.put("output_activation", cfg.outputActivation.toString());
+        o.put("tied", cfg.tied);
+        o.put("sparsity", cfg.sparsity);
+        o.put("rho", cfg.rho);
+        o.put("beta", cfg.beta);
+        o.put("weight_decay", cfg.weightDecay);
+        o.put("loss", cfg.loss);
+        return o;
+    }
+
+    /** A builder holding the hyperparameters of {@link #configJson()}; field errors name the field. */
+    public static Builder fromConfig(JsonNode c, String source) {
+        try {
+            Builder b = builder(required(c, "input", source).asInt());
+            JsonNode h = required(c, "hidden", source);
+            int[] sizes = new int[h.size()];
+            for (int i = 0; i < sizes.length; i++) {
+                sizes[i] = h.get(i).asInt();
+            }
+            b.hidden(sizes).activation(Activation.parse(required(c, "activation", source).asText()))
+                    .codeActivation(Activation.parse(required(c, "code_activation", source).asText()))
+                    .outputActivation(Activation.parse(required(c, "output_activation", source).asText()))
+                    .tied(required(c, "tied", source).asBoolean()).weightDecay(required(c, "weight_decay", source).asDouble())
+                    .loss(required(c, "loss", source).asText());
+            switch (required(c, "sparsity", source).asText()) {
+                case "kl" -> b.klSparsity(required(c, "rho", source).asDouble(), required(c, "beta", source).asDouble());
+                case "l1" -> b.l1Sparsity(required(c, "beta", source).asDouble());
+                case "none" -> { }
+                default -> throw new IllegalArgumentException("sparsity must be none, kl or l1");
+            }
+            return b;
+        } catch (dev.latent.io.BadInputException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new dev.latent.io.BadInputException(source + ": invalid autoencoder config: " + e.getMessage(), e);
+        }
+    }
+
+    private static JsonNode required(JsonNode c, String field, String source) {
+        JsonNode v = c.get(field);
+        if (v == null || v.isNull()) {
+            throw new dev.latent.io.BadInputException(source + ": config field '" + field + "' is missing");
+        }
+        return v;
+    }
+
+    /**
+     * The encoder as a list of dense layers for {@link dev.latent.io.Encoder}: each
+     * {@code {"weight": name, "bias": name, "activation": text}} in order, ending at the code layer.
+     */
+    public ArrayNode encoderSpec() {
+        ArrayNode a = JSON.createArrayNode();
+        for (int i = 0; i < encoders.size(); i++) {
+            ObjectNode l = a.addObject();
+            l.put("type", "dense");
+            l.put("weight", encoders.get(i).name() + ".weight");
+            l.put("bias", encoders.get(i).name() + ".bias");
+            boolean code = i == encoders.size() - 1;
+            l.put("activation", (code && cfg.codeActivation != null ? cfg.codeActivation : cfg.activation).toString());
+        }
+        return a;
+    }
+
+    /**
+     * Writes the model to a safetensors file (atomically): every parameter under its layer name, and in
+     * {@code __metadata__} the format, the config, the encoder spec and the provenance.
+     */
+    public void save(Path file, Map<String, String> provenance) throws IOException {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Param p : net.params()) {
+            tensors.put(p.name(), p.value());
+        }
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", ModelFile.FORMAT);
+        meta.put("format_version", Integer.toString(ModelFile.VERSION));
+        meta.put("kind", "autoencoder");
+        meta.put("config", configJson().toString());
+        meta.put("encoder", encoderSpec().toString());
+        meta.put("input_shape", "[" + cfg.input + "]");
+        if (provenance != null) {
+            meta.putAll(provenance);
+        }
+        SafeTensors.write(file, tensors, meta);
+    }
+
+    /** Loads a model saved by {@link #save}, bit-exactly. */
+    public static Autoencoder load(Path file, Kernels kernels) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            SafeTensors.Loaded l = SafeTensors.read(file, arena);
+            ModelFile.requireKind(l, "autoencoder");
+            JsonNode config = ModelFile.json(l, "config");
+            Autoencoder ae = fromConfig(config, file.toString()).kernels(kernels).build();
+            try {
+                java.util.Set<String> expected = new java.util.HashSet<>();
+                for (Param p : ae.net.params()) {
+                    p.value().copyFrom(l.tensor(p.name(), p.value().shape()));
+                    expected.add(p.name());
+                }
+                for (String name : l.tensors().keySet()) {
+                    if (!expected.contains(name)) {
+                        throw new dev.latent.io.BadInputException(file + ": unexpected tensor '" + name + "' for this autoencoder config");
+                    }
+                }
+                return ae;
+            } catch (RuntimeException e) {
+                ae.close();
+                throw e;
+            }
+        }
     }
 
     @Override

@@ -101,4 +101,23 @@ class TrainerTest {
         assertEquals(3, h[0].last().epoch());
         assertArrayEquals(straight, resumed, "resuming from the epoch-2 checkpoint changed the result");
     }
+
+    /**
+     * Early stopping: with a learning rate of 1e-30 every Adam update is far below one float ulp, so
+     * the weights and the validation loss stay exactly the same; epoch 1 improves on +infinity and the
+     * next two do not, so patience 2 stops after epoch 3 of 10.
+     */
+    @Test
+    void earlyStoppingAfterPatience(@TempDir Path dir) throws Exception {
+        try (Sequential net = net(); Adam adam = new Adam(net.slab(), dev.latent.optim.LearningRate.constant(1e-30), 0.9, 0.999, 1e-8, 0)) {
+            net.init(1);
+            Path metrics = dir.resolve("metrics.jsonl");
+            Trainer.Config cfg = Trainer.Config.of(10, 100, 5).withPatience(2).withMetrics(metrics);
+            History h = new Trainer(cfg, null).fit(net, Mse.halfSumPerSample(), adam, null, x, x, x.rows(0, 200), x.rows(0, 200));
+            assertTrue(h.stoppedEarly(), "did not stop early");
+            assertEquals(3, h.epochs().size());
+            assertEquals(3, Files.readAllLines(metrics).size(), "one metrics line per epoch");
+            assertTrue(Files.readAllLines(metrics).get(0).contains("\"val_loss\""));
+        }
+    }
 }
