@@ -146,10 +146,12 @@ public final class Trainer {
                 }
                 EpochResult r = new EpochResult(epoch, sum / batches, val, secs, n / secs, improved);
                 results.add(r);
-                writeMetrics(r);
+                // Checkpoint before the metrics line: a kill between the two loses a log line, never
+                // an epoch, and a resumed run never logs an epoch twice.
                 if (config.checkpoint() != null) {
                     checkpoint(net, opt, epoch, best, sinceBest);
                 }
+                writeMetrics(r);
                 listener.onEpoch(r);
                 if (config.patience() > 0 && sinceBest >= config.patience()) {
                     stopped = true;
