@@ -96,6 +96,8 @@ final class DemoCommand implements Callable<Integer> {
                 }
                 try (sae) {
                     writePictures(sae, test, h);
+                    sae.save(out.resolve("model.safetensors"), dev.latent.io.ModelFile.provenance(Main.version(), seed,
+                            dev.latent.io.ModelFile.sha256(pool.images())));
                     Tensor poolCodes = sae.encode(pool.images(), ws);
                     Tensor testCodes = sae.encode(test.images(), ws);
                     int[] poolLabels = pool.labels();
@@ -122,7 +124,7 @@ final class DemoCommand implements Callable<Integer> {
                     }
                     printTable(stdout, results);
                     writeJson(results, all, pool.size(), test.size(), h, sae, (System.nanoTime() - t0) * 1e-9, k);
-                    stdout.printf(Locale.ROOT, "wrote %s/{filters.png, reconstructions.png, loss.png, results.json, metrics.jsonl} in %.0f s%n",
+                    stdout.printf(Locale.ROOT, "wrote %s/{filters.png, reconstructions.png, loss.png, results.json, metrics.jsonl, model.safetensors} in %.0f s%n",
                             out, (System.nanoTime() - t0) * 1e-9);
                     stdout.flush();
                 }
