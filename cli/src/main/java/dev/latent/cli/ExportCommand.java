@@ -1,0 +1,43 @@
+package dev.latent.cli;
+
+import dev.latent.io.OnnxExport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code latent export --onnx --model M --output F}: the encoder of a latent model file as an ONNX
+ * graph (input "x" (batch, n), output "code" (batch, m); see {@link OnnxExport}), written atomically.
+ * ONNX is the only export format so far; the flag names it so that others can join without
+ * changing what an existing command line means.
+ */
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = "Export a trained model's encoder to another format (ONNX).")
+final class ExportCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--onnx", required = true, description = "Write ONNX (opset 13): dense layers as Gemm + activation.")
+    boolean onnx;
+
+    @Option(names = "--model", required = true, description = "A latent model file (model.safetensors).")
+    Path model;
+
+    @Option(names = "--output", required = true, description = "The ONNX file to write (e.g. encoder.onnx).")
+    Path output;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!Files.isRegularFile(model)) {
+            throw new IllegalArgumentException(model + ": no such model file");
+        }
+        OnnxExport.write(model, output);
+        spec.commandLine().getOut().printf("exported the encoder of %s to %s (%d bytes, ONNX opset 13; input '%s', output '%s')%n",
+                model, output, Files.size(output), OnnxExport.INPUT, OnnxExport.OUTPUT);
+        return 0;
+    }
+}
