@@ -23,6 +23,7 @@ public final class Plots {
         XYChart chart = new XYChartBuilder().width(800).height(500).title(title).xAxisTitle(xLabel).yAxisTitle(yLabel).build();
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         chart.getStyler().setLegendVisible(series.size() > 1);
+        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
         for (Map.Entry<String, double[]> e : series.entrySet()) {
             double[] ys = java.util.Arrays.stream(e.getValue()).filter(Double::isFinite).toArray();
             if (ys.length == 0) {
