@@ -133,11 +133,11 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static int[] allRows(int n) {
+    static int[] allRows(int n) {
         return java.util.stream.IntStream.range(0, n).toArray();
     }
 
-    private static Tensor gather(Tensor src, int[] rows, Workspace ws) {
+    static Tensor gather(Tensor src, int[] rows, Workspace ws) {
         Tensor t = ws.allocate(rows.length, src.rowSize());
         for (int i = 0; i < rows.length; i++) {
             t.row(i).copyFrom(src.row(rows[i]));
@@ -145,7 +145,7 @@ final class DemoCommand implements Callable<Integer> {
         return t;
     }
 
-    private static double score(Tensor x, int[] y, Tensor testX, int[] testY, Classifier.Settings s, long seed, Kernels k, int classes) {
+    static double score(Tensor x, int[] y, Tensor testX, int[] testY, Classifier.Settings s, long seed, Kernels k, int classes) {
         try (Classifier c = Classifier.train(x, y, classes, s, seed, k)) {
             return c.accuracy(testX, testY);
         }
@@ -172,7 +172,7 @@ final class DemoCommand implements Callable<Integer> {
                 "loss (1/2 sum of squares per image)", series);
     }
 
-    private static void printTable(PrintWriter out, List<FewLabel.Result> results) {
+    static void printTable(PrintWriter out, List<FewLabel.Result> results) {
         List<Integer> ns = results.stream().map(FewLabel.Result::labelsPerClass).distinct().toList();
         List<String> methods = results.stream().map(FewLabel.Result::method).distinct().toList();
         int w = methods.stream().mapToInt(String::length).max().orElse(10);
