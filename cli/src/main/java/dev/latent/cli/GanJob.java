@@ -1,0 +1,169 @@
+package dev.latent.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.latent.data.Dataset;
+import dev.latent.eval.FewLabel;
+import dev.latent.io.ModelFile;
+import dev.latent.kernel.Kernels;
+import dev.latent.model.FrechetScorer;
+import dev.latent.model.Gan;
+import dev.latent.model.GanFewLabel;
+import dev.latent.model.GanHealth;
+import dev.latent.model.GanTrainer;
+import dev.latent.tensor.Tensor;
+import dev.latent.tensor.Workspace;
+import dev.latent.viz.ImageGrid;
+import dev.latent.viz.Plots;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code latent train --model dcgan}: a DCGAN ({@link Gan}). Hyperparameters ({@code --set}):
+ * {@code z=100}, {@code g1=128}, {@code g2=64}, {@code d1=64}, {@code d2=128}, {@code k=1} (D steps per
+ * G step), {@code g_loss=non_saturating|minimax}, {@code lr=2e-4} and {@code beta1=0.5} (read from
+ * --set, because --lr's default belongs to the autoencoders), {@code frechet=true},
+ * {@code frechet_samples=2000}, {@code fewlabel=true}, {@code draws=5}, {@code stop_on_failure=true}.
+ * With labels and {@code fewlabel}, a stratified 20% test split is held out first and the GAN (and
+ * the Frechet classifier) see only the pool. Writes model.safetensors, metrics.jsonl,
+ * samples-epoch-NNN.png, samples.png, interpolation.png, frechet.png and fewlabel.json.
+ */
+final class GanJob implements TrainJob {
+
+    @Override
+    public String name() {
+        return "dcgan";
+    }
+
+    @Override
+    public String description() {
+        return "deep convolutional GAN (generator + discriminator; D's features for few-label)";
+    }
+
+    @Override
+    public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
+        Files.createDirectories(o.out());
+        if (o.resume()) {
+            throw new IllegalArgumentException("--resume is not supported for dcgan yet");
+        }
+        Kernels kernels = Kernels.current();
+        Gan.Config cfg = Gan.Config.dcgan28()
+                .withZ(o.getInt("z", 100))
+                .withWidths(o.getInt("g1", 128), o.getInt("g2", 64), o.getInt("d1", 64), o.getInt("d2", 128))
+                .withTraining(o.getInt("k", 1), Gan.GeneratorLoss.parse(o.get("g_loss", "non_saturating")),
+                        o.getDouble("lr", 2e-4), o.getDouble("beta1", 0.5))
+                .withMaxBatch(o.batch());
+        try (Dataset data = o.data()) {
+            if (data.height() != data.width() || data.height() != cfg.size()) {
+                throw new IllegalArgumentException("dcgan: images are " + data.height() + "x" + data.width()
+                        + ", the networks expect " + cfg.size() + "x" + cfg.size());
+            }
+            boolean fewLabel = data.hasLabels() && Boolean.parseBoolean(o.get("fewlabel", "true"));
+            FewLabel.Split split = fewLabel ? FewLabel.split(data.labels(), 0.2, o.seed()) : null;
+            try (Dataset pool = split != null ? data.subset(data.name() + "-pool", split.pool()) : null) {
+                Dataset train = pool != null ? pool : data;
+                FrechetScorer scorer = null;
+                try {
+                    if (train.hasLabels() && Boolean.parseBoolean(o.get("frechet", "true"))) {
+                        System.err.printf(Locale.ROOT, "dcgan: training the Frechet feature classifier on %d labelled images%n", train.size());
+                        scorer = FrechetScorer.train(train.images(), train.labels(), train.classes(), FrechetScorer.Settings.standard(),
+                                o.seed(), kernels);
+                        System.err.printf(Locale.ROOT, "dcgan: feature classifier accuracy %.4f (on its training images)%n",
+                                scorer.trainAccuracy());
+                    }
+                    try (Gan gan = new Gan(cfg, kernels).init(o.seed())) {
+                        GanTrainer.Options opts = GanTrainer.Options.of(o.epochs(), o.batch(), o.seed())
+                                .withMetrics(o.out().resolve("metrics.jsonl")).withSamples(o.out())
+                                .withFrechet(scorer, o.getInt("frechet_samples", 2000))
+                                .withStopOnFailure(Boolean.parseBoolean(o.get("stop_on_failure", "true")));
+                        System.err.printf(Locale.ROOT, "dcgan: %s on %d images (%s), %s kernels%n", cfg.toJson(), train.size(),
+                                train.name(), kernels.name());
+                        GanTrainer.Result r = GanTrainer.fit(gan, train.images(), opts, new Progress(o.epochs()));
+                        Path model = o.out().resolve("model.safetensors");
+                        gan.save(model, ModelFile.provenance(Main.version(), o.seed(), ModelFile.sha256(train.images())));
+                        try (Workspace ws = new Workspace("dcgan-pictures")) {
+                            ImageGrid.images(o.out().resolve("samples.png"), gan.sample(GanTrainer.GRID, o.seed(), ws),
+                                    cfg.size(), cfg.size(), 8, 2);
+                            ImageGrid.images(o.out().resolve("interpolation.png"), gan.interpolate(8, 10, o.seed() + 1, ws),
+                                    cfg.size(), cfg.size(), 10, 2);
+                        }
+                        Map<String, double[]> curves = new LinkedHashMap<>();
+                        curves.put("D loss", r.epochs().stream().mapToDouble(GanTrainer.Epoch::dLoss).toArray());
+                        curves.put("G loss", r.epochs().stream().mapToDouble(GanTrainer.Epoch::gLoss).toArray());
+                        Plots.lines(o.out().resolve("losses.png"), "DCGAN losses", "epoch", "loss", curves);
+                        if (scorer != null) {
+                            Plots.lines(o.out().resolve("frechet.png"), "Frechet distance (classifier features)", "epoch", "d^2",
+                                    Map.of("frechet", r.frechet()));
+                        }
+                        out.printf(Locale.ROOT, "trained dcgan on %d images: %d epochs, D loss %.4f, G loss %.4f, D(x) %.3f, D(G(z)) %.3f%s%n",
+                                train.size(), r.epochs().size(), r.last().dLoss(), r.last().gLoss(), r.last().dReal(), r.last().dFake(),
+                                scorer == null ? "" : ", Frechet per epoch " + Arrays.toString(Arrays.stream(r.frechet())
+                                        .mapToObj(v -> String.format(Locale.ROOT, "%.1f", v)).toArray()));
+                        if (r.stopReason() != null) {
+                            out.println("STOPPED: " + r.stopReason());
+                        }
+                        if (fewLabel) {
+                            writeFewLabel(gan, data, split, o, kernels, out);
+                        }
+                        out.printf("wrote %s, samples.png, interpolation.png, samples-epoch-*.png, metrics.jsonl in %s%n", model, o.out());
+                        return r.stopReason() == null ? 0 : 3;
+                    }
+                } finally {
+                    if (scorer != null) {
+                        scorer.close();
+                    }
+                }
+            }
+        }
+    }
+
+    private static void writeFewLabel(Gan gan, Dataset data, FewLabel.Split split, TrainCommand.Options o, Kernels kernels,
+                                      PrintWriter out) throws Exception {
+        int[] budgets = {1, 10, 100};
+        System.err.printf(Locale.ROOT, "dcgan: few-label protocol, D features (%d) vs pixels, n = %s per class%n",
+                gan.featureSize(), Arrays.toString(budgets));
+        List<FewLabel.Result> results = GanFewLabel.run(gan, data.images(), data.labels(), split, budgets,
+                o.getInt("draws", 5), o.seed(), kernels);
+        ObjectMapper m = new ObjectMapper();
+        ArrayNode a = m.createArrayNode();
+        out.println("few-label test accuracy (softmax, mean +- std over draws, " + split.test().length + " test images):");
+        for (FewLabel.Result r : results) {
+            ObjectNode j = a.addObject();
+            j.put("method", r.method());
+            j.put("labels_per_class", r.labelsPerClass());
+            j.put("mean", r.mean());
+            j.put("std", r.std());
+            ArrayNode acc = j.putArray("accuracies");
+            Arrays.stream(r.accuracies()).forEach(acc::add);
+            out.printf(Locale.ROOT, "  n=%-4d %-7s %.4f +- %.4f%n", r.labelsPerClass(), r.method(), r.mean(), r.std());
+        }
+        Files.writeString(o.out().resolve("fewlabel.json"), m.writerWithDefaultPrettyPrinter().writeValueAsString(a));
+    }
+
+    /** One stderr line per epoch, with the findings of {@link GanHealth} as warnings. */
+    private static final class Progress implements GanTrainer.Listener {
+        private final int epochs;
+
+        Progress(int epochs) {
+            this.epochs = epochs;
+        }
+
+        @Override
+        public void onEpoch(GanTrainer.Epoch e) {
+            System.err.printf(Locale.ROOT, "dcgan epoch %d/%d  D %.4f  G %.4f  D(x) %.3f  D(G(z)) %.3f  acc real %.3f fake %.3f%s"
+                            + "  spread %.2f  %.1fs%n", e.epoch(), epochs, e.dLoss(), e.gLoss(), e.dReal(), e.dFake(), e.dAccReal(),
+                    e.dAccFake(), Double.isNaN(e.frechet()) ? "" : String.format(Locale.ROOT, "  Frechet %.2f", e.frechet()),
+                    e.diversity(), e.seconds());
+            for (GanHealth.Finding f : e.findings()) {
+                System.err.println("WARNING " + f.kind() + ": " + f.message());
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package dev.latent.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.latent.data.Dataset;
+import dev.latent.kernel.Kernels;
+import dev.latent.nn.Param;
+import dev.latent.tensor.Tensor;
+import dev.latent.tensor.Workspace;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The DCGAN: shapes, the generator's gradient through D against finite differences, reproducibility,
+ * the model file, and (on a small budget) that the Frechet distance of its samples falls.
+ */
+class GanTest {
+
+    /** A small network for fast tests: z 16, G 16/8, D 8/16 on 28x28. */
+    static Gan.Config tiny() {
+        return Gan.Config.dcgan28().withWidths(16, 8, 8, 16).withZ(16).withMaxBatch(16);
+    }
+
+    @Test
+    void defaultNetworksHaveTheIssuesShapes() {
+        try (Gan gan = new Gan(Gan.Config.dcgan28(), Kernels.current())) {
+            assertArrayEquals(new int[] {1, 28, 28}, gan.generator().outputShape());
+            assertArrayEquals(new int[] {128, 7, 7}, gan.generator().outputShape(2));
+            assertArrayEquals(new int[] {64, 14, 14}, gan.generator().outputShape(5));
+            assertArrayEquals(new int[] {1}, gan.discriminator().outputShape());
+            assertArrayEquals(new int[] {64, 14, 14}, gan.discriminator().outputShape(Gan.D_ACT1));
+            assertArrayEquals(new int[] {128, 7, 7}, gan.discriminator().outputShape(Gan.D_ACT2));
+            long gParams = gan.generator().params().stream().mapToLong(Param::size).sum();
+            long dParams = gan.discriminator().params().stream().mapToLong(Param::size).sum();
+            // G: 100*6272 + 2*128 + 128*64*16 + 2*64 + 64*16 + 1; D: 64*16 + 64 + 64*128*16 + 2*128 + 6272 + 1
+            assertEquals(627_200 + 256 + 131_072 + 128 + 1024 + 1, gParams);
+            assertEquals(1024 + 64 + 131_072 + 256 + 6272 + 1, dParams);
+        }
+    }
+
+    @Test
+    void generatorGradientThroughTheDiscriminatorMatchesFiniteDifferences() {
+        for (Gan.GeneratorLoss loss : Gan.GeneratorLoss.values()) {
+            long seed = 11;
+            Gan.Config c = tiny().withTraining(1, loss, 2e-4, 0.5);
+            try (Gan gan = new Gan(c, Kernels.current()).init(seed); Workspace ws = new Workspace("fd")) {
+                Tensor z = ws.allocate(8, c.z());
+                Gan.fillGaussian(z, new SplittableRandom(seed));
+                gan.generatorLossAndGradient(z);
+                // In every parameter tensor of G, the entry with the largest gradient against a central
+                // difference in float (eps 1e-3; ReLU kinks and float round-off allow a few per cent).
+                Tensor values = gan.generator().slab().values();
+                float[] w0 = values.toArray();
+                for (Param p : gan.generator().params()) {
+                    int off = (int) (p.value().offset() - values.offset());
+                    float[] gp = p.grad().toArray();
+                    int idx = 0;
+                    for (int i = 0; i < gp.length; i++) {
+                        idx = Math.abs(gp[i]) > Math.abs(gp[idx]) ? i : idx;
+                    }
+                    double eps = 1e-3;
+                    float[] w = w0.clone();
+                    w[off + idx] += (float) eps;
+                    values.copyFrom(w);
+                    double plus = gan.generatorLossAndGradient(z);
+                    w[off + idx] = (float) (w0[off + idx] - eps);
+                    values.copyFrom(w);
+                    double minus = gan.generatorLossAndGradient(z);
+                    values.copyFrom(w0);
+                    double numeric = (plus - minus) / (2 * eps);
+                    assertEquals(gp[idx], numeric, 0.08 * Math.abs(gp[idx]) + 2e-3,
+                            loss + ": dL/d" + p.name() + "[" + idx + "] analytic " + gp[idx] + " vs numeric " + numeric);
+                }
+            }
+        }
+    }
+
+    @Test
+    void sameSeedSameBitsAndModelFileRoundTrips(@TempDir Path dir) throws Exception {
+        try (Dataset data = Dataset.embeddedMnist()) {
+            Tensor images = data.images().rows(0, 96);
+            float[][] runs = new float[2][];
+            for (int run = 0; run < 2; run++) {
+                try (Gan gan = new Gan(tiny(), Kernels.current()).init(5)) {
+                    GanTrainer.Result r = GanTrainer.fit(gan, images, GanTrainer.Options.of(2, 16, 5), null);
+                    assertEquals(2, r.epochs().size());
+                    runs[run] = gan.generator().slab().values().toArray();
+                    if (run == 1) {
+                        Path file = dir.resolve("gan.safetensors");
+                        gan.save(file, null);
+                        try (Gan back = Gan.load(file, Kernels.current()); Workspace ws = new Workspace("cmp")) {
+                            assertArrayEquals(gan.discriminator().slab().values().toArray(), back.discriminator().slab().values().toArray());
+                            assertArrayEquals(gan.sample(16, 3, ws).toArray(), back.sample(16, 3, ws).toArray(),
+                                    "samples of the loaded model");
+                            assertArrayEquals(gan.discriminatorFeatures(images.rows(0, 20), ws).toArray(),
+                                    back.discriminatorFeatures(images.rows(0, 20), ws).toArray(), "D features of the loaded model");
+                        }
+                    }
+                }
+            }
+            assertArrayEquals(runs[0], runs[1], "two runs with seed 5");
+        }
+    }
+
+    /**
+     * The quality test: a small DCGAN (z 32, G 32/16, D 16/32) on 3,200 embedded digits, batch 64,
+     * 5 epochs (250 iterations). The Frechet distance (classifier features, 500 samples) after the last
+     * epoch must be below 0.6 of its value after epoch 1. Also writes the sample grids and metrics.
+     */
+    @Test
+    void frechetDistanceFallsOverTraining(@TempDir Path dir) throws Exception {
+        long seed = 3;
+        try (Dataset data = Dataset.embeddedMnist()) {
+            Tensor images = data.images().rows(0, 3200);
+            int[] labels = java.util.Arrays.copyOf(data.labels(), 3200);
+            Gan.Config c = Gan.Config.dcgan28().withWidths(32, 16, 16, 32).withZ(32);
+            try (FrechetScorer scorer = FrechetScorer.train(images, labels, 10, new FrechetScorer.Settings(64, 32, 300, 128, 3e-3),
+                    seed, Kernels.current());
+                 Gan gan = new Gan(c, Kernels.current()).init(seed)) {
+                GanTrainer.Result r = GanTrainer.fit(gan, images, GanTrainer.Options.of(5, 64, seed)
+                        .withFrechet(scorer, 500).withMetrics(dir.resolve("metrics.jsonl")).withSamples(dir), null);
+                double[] fd = r.frechet();
+                String curve = java.util.Arrays.toString(java.util.Arrays.stream(fd).mapToObj(v -> String.format(Locale.ROOT, "%.2f", v)).toArray());
+                System.out.println("seed " + seed + " frechet per epoch " + curve + ", scorer accuracy " + scorer.trainAccuracy());
+                assertNull(r.stopReason(), "seed " + seed);
+                assertTrue(fd[fd.length - 1] < 0.6 * fd[0], "seed " + seed + ": Frechet distance per epoch " + curve);
+                List<String> lines = Files.readAllLines(dir.resolve("metrics.jsonl"));
+                assertEquals(5, lines.size());
+                assertTrue(lines.getFirst().contains("\"d_acc_real\"") && lines.getFirst().contains("\"frechet\""), lines.getFirst());
+                assertTrue(Files.size(dir.resolve("samples-epoch-005.png")) > 0);
+            }
+        }
+    }
+}
