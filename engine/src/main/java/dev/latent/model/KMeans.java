@@ -11,7 +11,6 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -36,7 +35,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * Distances are one GEMM per chunk of rows on the kernel provider: ||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2,
  * with {@code -2 X C^T} from {@code gemm} and the argmin of {@code ||c||^2 + (-2 x.c)} vectorized over
- * centroids; the distance matrix never exists beyond one chunk (CHUNK x k floats, cache-sized).
+ * centroids; the distance matrix never exists beyond one chunk (about 2^20 floats, cache-sized).
  * Sums for the update are accumulated in double during the same pass, per fixed sub-block of rows, and
  * added in sub-block order: the same seed and provider give the same bits on any number of threads.
  */
@@ -90,13 +89,15 @@ public final class KMeans implements AutoCloseable {
     public record Step(double inertia, int changed, int reseeded) {
     }
 
-    /** Rows per GEMM: a 512 x 1600 float block (3.3 MB) stays within the last-level cache. */
-    static final int CHUNK = Integer.getInteger("latent.kmeans.chunk", 512);
+    /**
+     * Floats in one chunk of the distance matrix: 2^20 (4 MB, e.g. 655 rows at k = 1600) stays within
+     * the last-level cache while making each GEMM large enough that its threading overhead is small.
+     */
+    static final int CHUNK_FLOATS = Integer.getInteger("latent.kmeans.chunkFloats", 1 << 20);
     /** Sub-blocks of a chunk, handled in parallel, each with its own double accumulators. */
     private static final int PARTS = 4;
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 
     private final int k;
     private final int d;
@@ -105,6 +106,8 @@ public final class KMeans implements AutoCloseable {
     private final Workspace ws;
     private final Tensor centroids;
     private final Tensor dots;
+    /** Rows per GEMM: CHUNK_FLOATS / k, at least 64, at most 16,384. */
+    private final int chunk;
     private final float[] cnorm;
     private final double[][] sums;
     private final long[][] counts;
@@ -126,7 +129,8 @@ public final class KMeans implements AutoCloseable {
         this.kernels = kernels;
         this.ws = new Workspace("kmeans");
         this.centroids = ws.allocate(k, d);
-        this.dots = ws.allocate(CHUNK, k);
+        this.chunk = Math.max(64, Math.min(16_384, CHUNK_FLOATS / k));
+        this.dots = ws.allocate(chunk, k);
         this.cnorm = new float[k];
         this.sums = new double[PARTS][k * d];
         this.counts = new long[PARTS][k];
@@ -458,8 +462,8 @@ public final class KMeans implements AutoCloseable {
         Arrays.fill(partChanged, 0);
         MemorySegment xs = x.segment();
         MemorySegment ds = dots.segment();
-        for (int from = 0; from < n; from += CHUNK) {
-            int rows = Math.min(CHUNK, n - from);
+        for (int from = 0; from < n; from += chunk) {
+            int rows = Math.min(chunk, n - from);
             kernels.gemm().gemm(Transpose.N, Transpose.T, rows, k, d, -2f, xs, x.offset() + (long) from * d, d,
                     cs, cb, d, 0f, ds, dots.offset(), k);
             int chunkFrom = from;
@@ -515,42 +519,47 @@ public final class KMeans implements AutoCloseable {
      * wins ties. Returns the index in the low 32 bits and the float bits of the minimum in the high 32.
      */
     private long argmin(MemorySegment ds, long byteOff) {
-        int j = 0;
+        // Two vector passes over the row (it is in L1): the minimum, then the first lane equal to it.
+        // Both use only lane-wise min/compare, which the JIT compiles to plain SIMD instructions.
+        int bound = F.loopBound(k);
         float best = Float.POSITIVE_INFINITY;
-        int bestIdx = 0;
-        int bound = I.loopBound(k);
+        int j = 0;
         if (bound > 0) {
             FloatVector minV = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
-            IntVector idxV = IntVector.zero(I);
-            IntVector lane = IntVector.fromArray(I, laneIndex(), 0);
             for (; j < bound; j += F.length()) {
                 FloatVector v = FloatVector.fromArray(F, cnorm, j)
                         .add(FloatVector.fromMemorySegment(F, ds, byteOff + (long) j * Float.BYTES, ByteOrder.nativeOrder()));
-                VectorMask<Float> lt = v.compare(VectorOperators.LT, minV);
-                minV = minV.blend(v, lt);
-                idxV = idxV.blend(lane.add(j), lt.cast(I));
+                minV = minV.min(v);
             }
             best = minV.reduceLanes(VectorOperators.MIN);
-            VectorMask<Float> at = minV.compare(VectorOperators.EQ, best);
-            bestIdx = idxV.blend(Integer.MAX_VALUE, at.not().cast(I)).reduceLanes(VectorOperators.MIN);
         }
         for (; j < k; j++) {
-            float v = cnorm[j] + ds.get(ValueLayout.JAVA_FLOAT, byteOff + (long) j * Float.BYTES);
-            if (v < best) {
-                best = v;
-                bestIdx = j;
+            best = Math.min(best, cnorm[j] + ds.get(ValueLayout.JAVA_FLOAT, byteOff + (long) j * Float.BYTES));
+        }
+        int bestIdx = -1;
+        for (j = 0; j < bound; j += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, cnorm, j)
+                    .add(FloatVector.fromMemorySegment(F, ds, byteOff + (long) j * Float.BYTES, ByteOrder.nativeOrder()));
+            VectorMask<Float> eq = v.compare(VectorOperators.EQ, best);
+            if (eq.anyTrue()) {
+                bestIdx = j + eq.firstTrue();
+                break;
             }
         }
-        if (Float.isNaN(best) || best == Float.POSITIVE_INFINITY) {
-            bestIdx = Math.max(0, Math.min(bestIdx, k - 1));
+        if (bestIdx < 0) {
+            for (j = bound; j < k; j++) {
+                if (cnorm[j] + ds.get(ValueLayout.JAVA_FLOAT, byteOff + (long) j * Float.BYTES) == best) {
+                    bestIdx = j;
+                    break;
+                }
+            }
+        }
+        if (bestIdx < 0) {
+            // NaN distances (NaN input): report centroid 0 with a NaN distance rather than fail.
+            bestIdx = 0;
+            best = Float.NaN;
         }
         return ((long) Float.floatToRawIntBits(best) << 32) | (bestIdx & 0xffffffffL);
-    }
-
-    private static final int[] LANES = IntStream.range(0, I.length()).toArray();
-
-    private static int[] laneIndex() {
-        return LANES;
     }
 
     private void normalizeCentroids() {
