@@ -365,8 +365,18 @@ public final class KMeans implements AutoCloseable {
             return 0;
         }
         int n = x.dim(0);
-        Integer[] order = IntStream.range(0, n).boxed().toArray(Integer[]::new);
-        Arrays.sort(order, (a, b) -> dist[a] != dist[b] ? Float.compare(dist[b], dist[a]) : Integer.compare(a, b));
+        // Rows by decreasing distance, ties by index: distances are >= 0, so their float bits sort like
+        // the values, and one primitive sort of (MAX - bits, index) keys does it without boxing.
+        long[] keys = new long[n];
+        for (int i = 0; i < n; i++) {
+            int bits = Float.isNaN(dist[i]) ? 0 : Float.floatToRawIntBits(Math.max(0f, dist[i]));
+            keys[i] = ((long) (Integer.MAX_VALUE - bits) << 32) | i;
+        }
+        Arrays.sort(keys);
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = (int) keys[i];
+        }
         MemorySegment seg = x.segment();
         long base = x.offset();
         int used = 0;
