@@ -1,0 +1,93 @@
+package dev.latent.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.latent.data.Dataset;
+import dev.latent.data.Patches;
+import dev.latent.data.Whitening;
+import dev.latent.io.ModelFile;
+import dev.latent.model.Hebbian;
+import dev.latent.tensor.Tensor;
+import dev.latent.tensor.Workspace;
+import dev.latent.viz.ImageGrid;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * {@code latent train --model hebbian}: Hebbian learning. Hyperparameters: {@code rule=sanger|oja|hebb},
+ * {@code units=8} (1 for oja), {@code normalize=true} (hebb only), {@code eta=0.002}, {@code tau=10000},
+ * {@code source=digits|natural} ({@code patch=8}, {@code patches=20000} for natural). Epochs from
+ * --epochs. Writes model.safetensors, filters.png, and prints |cos| of each unit with the matching
+ * principal component (Jacobi, in double).
+ */
+final class HebbianJob implements TrainJob {
+
+    @Override
+    public String name() {
+        return "hebbian";
+    }
+
+    @Override
+    public String description() {
+        return "Hebbian rules: plain Hebb (normalized), Oja, Sanger's GHA";
+    }
+
+    @Override
+    public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
+        Files.createDirectories(o.out());
+        Hebbian.Rule rule = Hebbian.Rule.parse(o.get("rule", "sanger"));
+        int units = rule == Hebbian.Rule.OJA ? 1 : o.getInt("units", 8);
+        boolean normalize = Boolean.parseBoolean(o.get("normalize", "true"));
+        double eta = o.getDouble("eta", 0.002);
+        double tau = o.getDouble("tau", 10_000);
+        String source = o.get("source", "digits");
+        long t0 = System.nanoTime();
+        try (Workspace ws = new Workspace("hebbian")) {
+            Tensor x;
+            int h;
+            int w;
+            String data;
+            if (source.equals("natural")) {
+                int p = o.getInt("patch", 8);
+                x = Patches.random(Patches.readDirectory(NaturalImages.find(), false), o.getInt("patches", 20_000), p, o.seed(), ws);
+                h = p;
+                w = p;
+                data = x.dim(0) + " natural " + p + "x" + p + " patches";
+            } else {
+                try (Dataset ds = o.data()) {
+                    x = ws.allocate(ds.size(), ds.features());
+                    x.copyFrom(ds.images());
+                    h = ds.height();
+                    w = ds.width();
+                    data = ds.size() + " images (" + ds.name() + ")";
+                }
+            }
+            int d = x.rowSize();
+            Hebbian net = new Hebbian(rule, units, d, normalize, o.seed())
+                    .fit(x, new Hebbian.Schedule(o.epochs(), eta, tau, true, o.seed()));
+            String config = new ObjectMapper().createObjectNode().put("rule", rule.toString()).put("units", units)
+                    .put("normalize", normalize).put("eta", eta).put("tau", tau).put("epochs", o.epochs()).put("source", source).toString();
+            Path model = o.out().resolve("model.safetensors");
+            net.save(model, ModelFile.provenance(Main.version(), o.seed(), ModelFile.sha256(x)), config);
+            Path picture = o.out().resolve("filters.png");
+            ImageGrid.filters(picture, net.weights(ws), h, w, Math.min(units, 10), 28 / Math.max(h, 1) + 1);
+            dev.latent.data.SymmetricEigen pca = dev.latent.data.SymmetricEigen.of(Whitening.covariance(x, Whitening.mean(x)), d);
+            StringBuilder cos = new StringBuilder();
+            for (int j = 0; j < units; j++) {
+                double[] a = net.weight(j);
+                double[] b = pca.vector(j);
+                double ab = 0;
+                double aa = 0;
+                for (int i = 0; i < d; i++) {
+                    ab += a[i] * b[i];
+                    aa += a[i] * a[i];
+                }
+                cos.append(String.format(Locale.ROOT, " %.4f", Math.abs(ab) / Math.sqrt(aa)));
+            }
+            out.printf(Locale.ROOT, "%s on %s, %d epochs in %.1f s: |cos| of unit j with principal component j:%s; ||w_1|| = %.4g; wrote %s, %s%n",
+                    rule, data, o.epochs(), (System.nanoTime() - t0) * 1e-9, cos, net.norm(0), model, picture);
+        }
+        return 0;
+    }
+}

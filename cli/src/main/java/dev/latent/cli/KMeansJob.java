@@ -1,0 +1,112 @@
+package dev.latent.cli;
+
+import dev.latent.data.Dataset;
+import dev.latent.data.Patches;
+import dev.latent.eval.FewLabel;
+import dev.latent.io.ModelFile;
+import dev.latent.kernel.Kernels;
+import dev.latent.model.KMeansFeatures;
+import dev.latent.model.KMeansFewLabel;
+import dev.latent.viz.ImageGrid;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code latent train --model kmeans}: clustering learning of filters. Hyperparameters: {@code k=100},
+ * {@code patch=6}, {@code stride=1}, {@code encoding=triangle|hard|soft_threshold}, {@code patches=50000},
+ * {@code iterations=30}, {@code spherical=false}, {@code minibatch=0} (batch size; 0 = full Lloyd),
+ * {@code whiten_eps=0.1}, {@code source=digits|natural} (natural: the photos of {@code images_dir},
+ * default shared/data/natural-images; {@code colour=true} for RGB patches), {@code fewlabel=true}
+ * (on labelled digits: learn from the pool only and print the few-label table, {@code budgets=1,10,100},
+ * {@code draws=3}). Writes model.safetensors and centroids.png.
+ */
+final class KMeansJob implements TrainJob {
+
+    @Override
+    public String name() {
+        return "kmeans";
+    }
+
+    @Override
+    public String description() {
+        return "k-means clustering learning of filters (Coates & Ng), whitened patches";
+    }
+
+    @Override
+    public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
+        Files.createDirectories(o.out());
+        Kernels k = Kernels.current();
+        String source = o.get("source", "digits");
+        boolean colour = Boolean.parseBoolean(o.get("colour", "false"));
+        KMeansFeatures.Config c = new KMeansFeatures.Config(o.getInt("patch", source.equals("natural") ? 8 : 6), colour ? 3 : 1,
+                o.getInt("k", 100), o.getDouble("norm_eps", Patches.DEFAULT_EPS), o.getDouble("whiten_eps", 0.1),
+                KMeansFeatures.Encoding.parse(o.get("encoding", "triangle")), o.getDouble("alpha", 0.25), o.getInt("stride", 1),
+                o.getInt("patches", 50_000), o.getInt("iterations", 30), Boolean.parseBoolean(o.get("spherical", "false")),
+                o.getInt("minibatch", 0), o.seed());
+        Path model = o.out().resolve("model.safetensors");
+        Path picture = o.out().resolve("centroids.png");
+        long t0 = System.nanoTime();
+        KMeansFeatures f;
+        String data;
+        String sha;
+        if (source.equals("natural")) {
+            Path dir = o.set().containsKey("images_dir") ? Path.of(o.get("images_dir", "")) : NaturalImages.find();
+            List<Patches.Image> images = Patches.readDirectory(dir, colour);
+            f = KMeansFeatures.train(images, c, k);
+            data = images.size() + " natural images in " + dir;
+            sha = "natural-images:" + dir.getFileName();
+        } else if (!source.equals("digits")) {
+            throw new IllegalArgumentException("--set source must be digits or natural, got '" + source + "'");
+        } else {
+            if (colour) {
+                throw new IllegalArgumentException("--set colour=true needs source=natural (the digits are grey)");
+            }
+            try (Dataset ds = o.data()) {
+                sha = ModelFile.sha256(ds.images());
+                data = ds.size() + " images (" + ds.name() + ")";
+                if (ds.hasLabels() && Boolean.parseBoolean(o.get("fewlabel", "true"))) {
+                    int[] budgets = Arrays.stream(o.get("budgets", "1,10,100").split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+                    KMeansFewLabel.Outcome r = KMeansFewLabel.run(ds, c, budgets, o.getInt("draws", 3), 0.2, o.seed(), k,
+                            System.err::println);
+                    f = r.features();
+                    data = r.pool() + " unlabeled pool images of " + ds.name() + " (" + r.test() + " held out)";
+                    printTable(out, r.results());
+                } else {
+                    f = KMeansFeatures.train(Patches.of(ds), c, k);
+                }
+            }
+        }
+        try (f) {
+            f.save(model, ModelFile.provenance(Main.version(), o.seed(), sha));
+            int p = c.patch();
+            ImageGrid.filters(picture, f.centroids(), c.channels() * p, p, Math.min(20, c.k()), 4);
+            out.printf(Locale.ROOT, "k-means %s on %s in %.1f s: mean squared distance %.4f; wrote %s, %s%n",
+                    c.json(), data, (System.nanoTime() - t0) * 1e-9, f.inertia(), model, picture);
+        }
+        return 0;
+    }
+
+    static void printTable(PrintWriter out, List<FewLabel.Result> results) {
+        List<Integer> ns = results.stream().map(FewLabel.Result::labelsPerClass).distinct().toList();
+        List<String> methods = results.stream().map(FewLabel.Result::method).distinct().toList();
+        int w = methods.stream().mapToInt(String::length).max().orElse(10);
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s", "test accuracy % (mean +- std)"));
+        for (int n : ns) {
+            head.append(String.format(Locale.ROOT, "  %15s", n + " labels/class"));
+        }
+        out.println(head);
+        for (String m : methods) {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s", m));
+            for (int n : ns) {
+                FewLabel.Result r = results.stream().filter(x -> x.method().equals(m) && x.labelsPerClass() == n).findFirst().orElseThrow();
+                line.append(String.format(Locale.ROOT, "  %8.1f +- %4.1f", 100 * r.mean(), 100 * r.std()));
+            }
+            out.println(line);
+        }
+        out.flush();
+    }
+}

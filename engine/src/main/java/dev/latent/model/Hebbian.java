@@ -1,0 +1,249 @@
+package dev.latent.model;
+
+import dev.latent.io.ModelFile;
+import dev.latent.io.SafeTensors;
+import dev.latent.tensor.Tensor;
+import dev.latent.tensor.Workspace;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Hebbian learning (seed 003): linear units y = W x whose weights change by a local rule
+ * w_ji <- w_ji + F(y_j, x_i), with no error signal, one input row at a time.
+ *
+ * <ul>
+ *   <li>{@link Rule#HEBB}: w_j <- w_j + eta y_j x, Hebb's postulate as it stands. For centered data
+ *       the expected update is eta C w_j (C the covariance), so w grows like (1 + eta lambda_1)^t
+ *       along the first principal component: <b>without normalization it diverges</b> (the norm
+ *       grows without bound, then overflows). With {@code normalize}, w_j is rescaled to unit norm
+ *       after every update, which turns the rule into a stochastic power iteration.
+ *   <li>{@link Rule#OJA}: w <- w + eta y (x - y w) (Oja 1982). This is why Oja's rule exists: it is
+ *       the first-order expansion in eta of "Hebb, then divide by the norm", so the decay term
+ *       -eta y^2 w holds ||w|| near 1 with a purely local update, and w converges to the unit first
+ *       principal component of the input (one unit; extra units would all find the same component).
+ *   <li>{@link Rule#SANGER}: Sanger's generalized Hebbian algorithm (1989),
+ *       w_j <- w_j + eta y_j (x - sum_{i<=j} y_i w_i): unit j does Oja's rule on the input with the
+ *       components of units 1..j-1 removed, so the k units converge to the top k principal components,
+ *       in order of decreasing variance.
+ * </ul>
+ * The data are centered with their mean (computed in double) unless told otherwise: the rules find
+ * eigenvectors of E[x x^T], which are the principal components only for zero-mean inputs. The
+ * learning rate decays as eta_t = eta_0 / (1 + t / tau). Weights are kept in double.
+ */
+public final class Hebbian {
+
+    /** The learning rules. */
+    public enum Rule {
+        HEBB, OJA, SANGER;
+
+        public static Rule parse(String s) {
+            return switch (s.toLowerCase(Locale.ROOT)) {
+                case "hebb", "plain" -> HEBB;
+                case "oja" -> OJA;
+                case "sanger", "gha" -> SANGER;
+                default -> throw new IllegalArgumentException("rule must be hebb, oja or sanger, got '" + s + "'");
+            };
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    public static final String KIND = "hebbian";
+
+    private final Rule rule;
+    private final int units;
+    private final int d;
+    private final boolean normalize;
+    private final double[] w;
+    private final double[] mean;
+    private final double[] x;
+    private final double[] y;
+    private final double[] back;
+    private long steps;
+
+    /** k units on d inputs, weights drawn from N(0, 1/d) (seeded); {@code normalize} applies to {@link Rule#HEBB}. */
+    public Hebbian(Rule rule, int units, int d, boolean normalize, long seed) {
+        if (units < 1 || d < 1) {
+            throw new IllegalArgumentException("units and d must be >= 1");
+        }
+        if (rule == Rule.OJA && units != 1) {
+            throw new IllegalArgumentException("Oja's rule is for one unit; use sanger for " + units);
+        }
+        this.rule = rule;
+        this.units = units;
+        this.d = d;
+        this.normalize = normalize;
+        this.w = new double[units * d];
+        this.mean = new double[d];
+        this.x = new double[d];
+        this.y = new double[units];
+        this.back = new double[d];
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = 0; i < w.length; i++) {
+            w[i] = r.nextGaussian() / Math.sqrt(d);
+        }
+    }
+
+    public Rule rule() {
+        return rule;
+    }
+
+    public int units() {
+        return units;
+    }
+
+    public int dim() {
+        return d;
+    }
+
+    /** Updates applied so far. */
+    public long steps() {
+        return steps;
+    }
+
+    /** Sets the mean subtracted from every input (d values). */
+    public void setMean(double[] m) {
+        System.arraycopy(m, 0, mean, 0, d);
+    }
+
+    /** The weight vector of unit j (a copy). */
+    public double[] weight(int j) {
+        double[] out = new double[d];
+        System.arraycopy(w, j * d, out, 0, d);
+        return out;
+    }
+
+    /** Euclidean norm of unit j's weights. */
+    public double norm(int j) {
+        double s = 0;
+        for (int i = 0; i < d; i++) {
+            s += w[j * d + i] * w[j * d + i];
+        }
+        return Math.sqrt(s);
+    }
+
+    /** Applies the rule once to row {@code row} of {@code data} with rate eta. */
+    public void update(MemorySegment data, long floatOffset, double eta) {
+        for (int i = 0; i < d; i++) {
+            x[i] = data.getAtIndex(ValueLayout.JAVA_FLOAT, floatOffset + i) - mean[i];
+        }
+        for (int j = 0; j < units; j++) {
+            double s = 0;
+            for (int i = 0; i < d; i++) {
+                s += w[j * d + i] * x[i];
+            }
+            y[j] = s;
+        }
+        switch (rule) {
+            case HEBB -> {
+                for (int j = 0; j < units; j++) {
+                    double a = eta * y[j];
+                    for (int i = 0; i < d; i++) {
+                        w[j * d + i] += a * x[i];
+                    }
+                    if (normalize) {
+                        double n = norm(j);
+                        if (n > 0) {
+                            for (int i = 0; i < d; i++) {
+                                w[j * d + i] /= n;
+                            }
+                        }
+                    }
+                }
+            }
+            case OJA, SANGER -> {
+                // back = sum_{i<=j} y_i w_i, built up unit by unit (for Oja, j = 0 only).
+                java.util.Arrays.fill(back, 0);
+                for (int j = 0; j < units; j++) {
+                    double yj = y[j];
+                    int at = j * d;
+                    for (int i = 0; i < d; i++) {
+                        back[i] += yj * w[at + i];
+                    }
+                    double a = eta * yj;
+                    for (int i = 0; i < d; i++) {
+                        w[at + i] += a * (x[i] - back[i]);
+                    }
+                }
+            }
+        }
+        steps++;
+    }
+
+    /**
+     * Training settings: epochs over the rows in a seeded order, eta_t = eta0 / (1 + t / tau), centering
+     * on the data mean.
+     */
+    public record Schedule(int epochs, double eta0, double tau, boolean center, long seed) {
+    }
+
+    /** Trains on the rows of data (N, d); returns this. Stops early if a weight becomes non-finite. */
+    public Hebbian fit(Tensor data, Schedule s) {
+        int n = data.dim(0);
+        if (data.rowSize() != d) {
+            throw new IllegalArgumentException("Hebbian units on " + d + " inputs got rows of " + data.rowSize());
+        }
+        if (s.center()) {
+            setMean(dev.latent.data.Whitening.mean(data));
+        }
+        SplittableRandom r = new SplittableRandom(s.seed());
+        int[] order = java.util.stream.IntStream.range(0, n).toArray();
+        MemorySegment seg = data.segment();
+        for (int e = 0; e < s.epochs(); e++) {
+            for (int i = n - 1; i > 0; i--) {
+                int j = r.nextInt(i + 1);
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+            for (int i = 0; i < n; i++) {
+                double eta = s.eta0() / (1 + steps / s.tau());
+                update(seg, data.offset() + (long) order[i] * d, eta);
+            }
+            if (!Double.isFinite(norm(0))) {
+                break;
+            }
+        }
+        return this;
+    }
+
+    /** The weights as a (units, d) tensor in {@code ws}. */
+    public Tensor weights(Workspace ws) {
+        Tensor t = ws.allocate(units, d);
+        for (int i = 0; i < w.length; i++) {
+            t.set(i, (float) w[i]);
+        }
+        return t;
+    }
+
+    /** Writes a model file (kind hebbian): tensors weight (units, d) and mean (d). */
+    public void save(Path file, Map<String, String> provenance, String configJson) throws IOException {
+        try (Workspace ws = new Workspace("hebbian-save")) {
+            Tensor m = ws.allocate(d);
+            for (int i = 0; i < d; i++) {
+                m.set(i, (float) mean[i]);
+            }
+            Map<String, Tensor> t = new LinkedHashMap<>();
+            t.put("weight", weights(ws));
+            t.put("mean", m);
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("format", ModelFile.FORMAT);
+            meta.put("format_version", Integer.toString(ModelFile.VERSION));
+            meta.put("kind", KIND);
+            meta.put("config", configJson);
+            if (provenance != null) {
+                meta.putAll(provenance);
+            }
+            SafeTensors.write(file, t, meta);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.latent.model;
+
+import dev.latent.data.Dataset;
+import dev.latent.data.Patches;
+import dev.latent.eval.Classifier;
+import dev.latent.eval.FewLabel;
+import dev.latent.kernel.Kernels;
+import dev.latent.tensor.Tensor;
+import dev.latent.tensor.Workspace;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
+
+/**
+ * The few-label protocol ({@link FewLabel}) for clustering-learning features: k-means features are
+ * learned from patches of the unlabeled pool only, every pool and test image is turned into 4k
+ * quadrant-pooled features, standardized with the pool's mean and standard deviation, and softmax
+ * regression on them is compared with softmax regression on raw pixels, for each label budget and draw.
+ */
+public final class KMeansFewLabel {
+
+    /** The table and the features model that produced it (owned by the caller). */
+    public record Outcome(List<FewLabel.Result> results, KMeansFeatures features, int pool, int test) {
+    }
+
+    private KMeansFewLabel() {
+    }
+
+    public static Outcome run(Dataset all, KMeansFeatures.Config config, int[] budgets, int draws, double testFraction,
+                              long seed, Kernels k, Consumer<String> log) {
+        FewLabel.Split split = FewLabel.split(all.labels(), testFraction, seed);
+        try (Dataset pool = all.subset("pool", split.pool()); Dataset test = all.subset("test", split.test());
+             Workspace ws = new Workspace("kmeans-fewlabel")) {
+            long t0 = System.nanoTime();
+            KMeansFeatures f = KMeansFeatures.train(Patches.of(pool), config, k);
+            try {
+                log.accept(String.format(java.util.Locale.ROOT, "k-means: %d centroids on %d patches in %.1f s (mean squared distance %.3f)",
+                        config.k(), config.patches(), (System.nanoTime() - t0) * 1e-9, f.inertia()));
+                t0 = System.nanoTime();
+                Tensor poolF = f.features(pool.images(), pool.height(), pool.width(), ws);
+                Tensor testF = f.features(test.images(), test.height(), test.width(), ws);
+                standardize(poolF, testF);
+                log.accept(String.format(java.util.Locale.ROOT, "k-means: %d features for %d images in %.1f s",
+                        f.featureCount(), pool.size() + test.size(), (System.nanoTime() - t0) * 1e-9));
+                int[] poolLabels = pool.labels();
+                int[] testLabels = test.labels();
+                int[] rowsAll = IntStream.range(0, pool.size()).toArray();
+                List<FewLabel.Result> results = new ArrayList<>();
+                for (int n : budgets) {
+                    double[][] acc = new double[2][draws];
+                    for (int d = 0; d < draws; d++) {
+                        int[] rows = FewLabel.draw(poolLabels, rowsAll, n, 1000L * n + d);
+                        int[] y = FewLabel.labelsOf(pool, rows);
+                        long s = 17L * d + n;
+                        try (Workspace draw = new Workspace("draw")) {
+                            acc[0][d] = score(gather(pool.images(), rows, draw), y, test.images(), testLabels, s, k, all.classes());
+                            acc[1][d] = score(gather(poolF, rows, draw), y, testF, testLabels, s, k, all.classes());
+                        }
+                        log.accept(String.format(java.util.Locale.ROOT, "few-label: %d labels/class, draw %d/%d: raw %.3f  k-means %.3f",
+                                n, d + 1, draws, acc[0][d], acc[1][d]));
+                    }
+                    results.add(new FewLabel.Result("softmax on raw pixels", n, acc[0]));
+                    results.add(new FewLabel.Result("softmax on k-means features (" + config.encoding() + ", k=" + config.k() + ")", n, acc[1]));
+                }
+                return new Outcome(results, f, pool.size(), test.size());
+            } catch (RuntimeException e) {
+                f.close();
+                throw e;
+            }
+        }
+    }
+
+    /** z-scores both sets with the first set's column mean and standard deviation (+ 0.01, Coates et al.'s regularizer scale). */
+    public static void standardize(Tensor train, Tensor other) {
+        int n = train.dim(0);
+        int d = train.rowSize();
+        double[] mu = dev.latent.data.Whitening.mean(train);
+        double[] var = new double[d];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < d; j++) {
+                double t = train.get((long) i * d + j) - mu[j];
+                var[j] += t * t;
+            }
+        }
+        float[] scale = new float[d];
+        for (int j = 0; j < d; j++) {
+            scale[j] = (float) (1 / Math.sqrt(var[j] / n + 0.01));
+        }
+        for (Tensor t : new Tensor[] {train, other}) {
+            for (int i = 0; i < t.dim(0); i++) {
+                for (int j = 0; j < d; j++) {
+                    long at = (long) i * d + j;
+                    t.set(at, (float) ((t.get(at) - mu[j]) * scale[j]));
+                }
+            }
+        }
+    }
+
+    static Tensor gather(Tensor src, int[] rows, Workspace ws) {
+        Tensor t = ws.allocate(rows.length, src.rowSize());
+        for (int i = 0; i < rows.length; i++) {
+            t.row(i).copyFrom(src.row(rows[i]));
+        }
+        return t;
+    }
+
+    private static double score(Tensor x, int[] y, Tensor testX, int[] testY, long seed, Kernels k, int classes) {
+        try (Classifier c = Classifier.train(x, y, classes, Classifier.Settings.softmax(), seed, k)) {
+            return c.accuracy(testX, testY);
+        }
+    }
+}
