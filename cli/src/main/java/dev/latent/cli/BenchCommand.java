@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code latent bench ...}: short benchmarks that print tables (or JSON lines) for people and scripts. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Short benchmarks; the rigorous versions are the JMH benchmarks in bench/.",
-        subcommands = {GemmBenchCommand.class, TrainBenchCommand.class, EncodeBenchCommand.class, GanBenchCommand.class})
+        subcommands = {GemmBenchCommand.class, TrainBenchCommand.class, EncodeBenchCommand.class, GanBenchCommand.class, KMeansBenchCommand.class})
 final class BenchCommand implements Runnable {
 
     @CommandLine.Spec
