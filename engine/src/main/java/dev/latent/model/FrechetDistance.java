@@ -1,5 +1,7 @@
 package dev.latent.model;
 
+import dev.latent.data.SymmetricEigen;
+
 import dev.latent.tensor.Tensor;
 
 /**
@@ -94,20 +96,33 @@ public final class FrechetDistance {
         double[][] m = multiply(multiply(s, c2), s);
         symmetrize(m);
         double trSqrt = 0;
-        for (double lambda : SymmetricEigen.of(m, false).values()) {
+        for (double lambda : SymmetricEigen.of(flatten(m), d).values()) {
             trSqrt += Math.sqrt(Math.max(lambda, 0));
         }
         return Math.max(0, meanTerm + traces - 2 * trSqrt);
     }
 
+    private static double[] flatten(double[][] a) {
+        int d = a.length;
+        double[] f = new double[d * d];
+        for (int i = 0; i < d; i++) {
+            System.arraycopy(a[i], 0, f, i * d, d);
+        }
+        return f;
+    }
+
     /** The symmetric PSD square root V diag(sqrt(max(lambda, 0))) V^T. */
     static double[][] sqrtPsd(double[][] c) {
         int d = c.length;
-        SymmetricEigen.Result e = SymmetricEigen.of(c, true);
-        double[][] v = e.vectors();
+        SymmetricEigen e = SymmetricEigen.of(flatten(c), d);
+        double[] flat = e.vectors();
+        double[][] v = new double[d][];
+        for (int i = 0; i < d; i++) {
+            v[i] = java.util.Arrays.copyOfRange(flat, i * d, (i + 1) * d);
+        }
         double[] r = new double[d];
         for (int k = 0; k < d; k++) {
-            r[k] = Math.sqrt(Math.max(e.values()[k], 0));
+            r[k] = Math.sqrt(Math.max(e.value(k), 0));
         }
         double[][] out = new double[d][d];
         for (int i = 0; i < d; i++) {

@@ -21,8 +21,15 @@ class GanFrechetDistanceTest {
         for (int i = 0; i < n; i++) {
             a[i][i] -= 1.5; // make some eigenvalues negative: Jacobi does not need definiteness
         }
-        SymmetricEigen.Result e = SymmetricEigen.of(a, true);
-        double[][] v = e.vectors();
+        double[] flat = new double[n * n];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(a[i], 0, flat, i * n, n);
+        }
+        dev.latent.data.SymmetricEigen e = dev.latent.data.SymmetricEigen.of(flat, n);
+        double[][] v = new double[n][];
+        for (int i = 0; i < n; i++) {
+            v[i] = java.util.Arrays.copyOfRange(e.vectors(), i * n, (i + 1) * n);
+        }
         double scale = 0;
         for (double[] row : a) {
             for (double x : row) {
