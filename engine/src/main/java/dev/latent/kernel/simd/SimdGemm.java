@@ -304,19 +304,20 @@ final class SimdGemm implements Gemm {
             int j0 = jc + s * NR;
             int cols = Math.min(NR, n - j0);
             if (!transB) {
-                VectorMask<Float> m0 = F.indexInRange(0, cols);
-                VectorMask<Float> m1 = F.indexInRange(L, cols);
-                for (int p = 0; p < kc; p++) {
-                    long src = (bOff + (long) (pc + p) * ldb + j0) * Float.BYTES;
-                    int d = base + p * NR;
-                    if (cols == NR) {
+                long vb = (long) L * Float.BYTES;
+                long step = (long) ldb * Float.BYTES;
+                long src = (bOff + (long) pc * ldb + j0) * Float.BYTES;
+                if (cols == NR) {
+                    for (int p = 0, d = base; p < kc; p++, d += NR, src += step) {
                         FloatVector.fromMemorySegment(F, b, src, SimdShape.ORDER).intoArray(dst, d);
-                        FloatVector.fromMemorySegment(F, b, src + (long) L * Float.BYTES, SimdShape.ORDER)
-                                .intoArray(dst, d + L);
-                    } else {
+                        FloatVector.fromMemorySegment(F, b, src + vb, SimdShape.ORDER).intoArray(dst, d + L);
+                    }
+                } else {
+                    VectorMask<Float> m0 = F.indexInRange(0, cols);
+                    VectorMask<Float> m1 = F.indexInRange(L, cols);
+                    for (int p = 0, d = base; p < kc; p++, d += NR, src += step) {
                         FloatVector.fromMemorySegment(F, b, src, SimdShape.ORDER, m0).intoArray(dst, d);
-                        FloatVector.fromMemorySegment(F, b, src + (long) L * Float.BYTES, SimdShape.ORDER, m1)
-                                .intoArray(dst, d + L);
+                        FloatVector.fromMemorySegment(F, b, src + vb, SimdShape.ORDER, m1).intoArray(dst, d + L);
                     }
                 }
             } else {
@@ -362,8 +363,16 @@ final class SimdGemm implements Gemm {
             int j0 = t * ROW_CHUNK;
             int j1 = Math.min(n, j0 + ROW_CHUNK);
             if (!transB) {
-                for (int j = j0; j < j1; j += 4 * L) {
-                    rowAxpy(j, Math.min(4 * L, j1 - j));
+                float[] tile = TILE.get();
+                int j = j0;
+                for (; j + 4 * L <= j1; j += 4 * L) {
+                    rowAxpy4(j, tile);
+                    // 4L = 2 NR columns, written as two "rows" of NR that are NR apart in C.
+                    updateC(tile, c, cOff + j, NR, 2, NR, alpha, beta, true);
+                }
+                for (; j < j1; j += L) {
+                    rowAxpy1(j, Math.min(L, j1 - j), tile);
+                    updateC(tile, c, cOff + j, 0, 1, Math.min(L, j1 - j), alpha, beta, true);
                 }
             } else {
                 for (int j = j0; j < j1; j++) {
@@ -372,46 +381,49 @@ final class SimdGemm implements Gemm {
             }
         }
 
-        /** C[0, j .. j+w) for B not transposed: four vector accumulators swept down k rows of B. */
-        private void rowAxpy(int j, int w) {
-            VectorMask<Float> m0 = F.indexInRange(0, w);
-            VectorMask<Float> m1 = F.indexInRange(L, w);
-            VectorMask<Float> m2 = F.indexInRange(2 * L, w);
-            VectorMask<Float> m3 = F.indexInRange(3 * L, w);
+        /**
+         * tile[0 .. 4L) = sum_p x[p] B[p, j .. j+4L) for B not transposed: four independent vector
+         * accumulators swept down the k rows of B (4 chains cover the FMA latency at one row load per step).
+         */
+        private void rowAxpy4(int j, float[] tile) {
             FloatVector s0 = FloatVector.zero(F);
             FloatVector s1 = s0;
             FloatVector s2 = s0;
             FloatVector s3 = s0;
             float[] x = row;
             long vb = (long) L * Float.BYTES;
-            if (w == 4 * L) {
-                for (int p = 0; p < k; p++) {
-                    long at = (bOff + (long) p * ldb + j) * Float.BYTES;
-                    FloatVector xp = FloatVector.broadcast(F, x[p]);
-                    s0 = SimdShape.fma(xp, FloatVector.fromMemorySegment(F, b, at, SimdShape.ORDER), s0);
-                    s1 = SimdShape.fma(xp, FloatVector.fromMemorySegment(F, b, at + vb, SimdShape.ORDER), s1);
-                    s2 = SimdShape.fma(xp, FloatVector.fromMemorySegment(F, b, at + 2 * vb, SimdShape.ORDER), s2);
-                    s3 = SimdShape.fma(xp, FloatVector.fromMemorySegment(F, b, at + 3 * vb, SimdShape.ORDER), s3);
-                }
-            } else {
-                for (int p = 0; p < k; p++) {
-                    long at = (bOff + (long) p * ldb + j) * Float.BYTES;
-                    FloatVector xp = FloatVector.broadcast(F, x[p]);
-                    s0 = SimdShape.fma(xp, FloatVector.fromMemorySegment(F, b, at, SimdShape.ORDER, m0), s0);
-                    s1 = SimdShape.fma(xp, FloatVector.fromMemorySegment(F, b, at + vb, SimdShape.ORDER, m1), s1);
-                    s2 = SimdShape.fma(xp, FloatVector.fromMemorySegment(F, b, at + 2 * vb, SimdShape.ORDER, m2), s2);
-                    s3 = SimdShape.fma(xp, FloatVector.fromMemorySegment(F, b, at + 3 * vb, SimdShape.ORDER, m3), s3);
-                }
+            long step = (long) ldb * Float.BYTES;
+            long at = (bOff + j) * Float.BYTES;
+            for (int p = 0; p < k; p++, at += step) {
+                FloatVector xp = FloatVector.broadcast(F, x[p]);
+                s0 = SimdShape.fma(xp, FloatVector.fromMemorySegment(F, b, at, SimdShape.ORDER), s0);
+                s1 = SimdShape.fma(xp, FloatVector.fromMemorySegment(F, b, at + vb, SimdShape.ORDER), s1);
+                s2 = SimdShape.fma(xp, FloatVector.fromMemorySegment(F, b, at + 2 * vb, SimdShape.ORDER), s2);
+                s3 = SimdShape.fma(xp, FloatVector.fromMemorySegment(F, b, at + 3 * vb, SimdShape.ORDER), s3);
             }
-            float[] tile = TILE.get();
             s0.intoArray(tile, 0);
             s1.intoArray(tile, L);
-            s2.intoArray(tile, NR);
-            s3.intoArray(tile, NR + L);
-            updateC(tile, c, cOff + j, 0, 1, Math.min(w, NR), alpha, beta, true);
-            if (w > NR) {
-                updateC(tile, c, cOff + j + NR, 0, 1, w - NR, alpha, beta, true);
+            s2.intoArray(tile, 2 * L);
+            s3.intoArray(tile, 3 * L);
+        }
+
+        /** tile[0 .. w) = sum_p x[p] B[p, j .. j+w), w <= L, one (masked when w < L) vector. */
+        private void rowAxpy1(int j, int w, float[] tile) {
+            FloatVector s0 = FloatVector.zero(F);
+            float[] x = row;
+            long step = (long) ldb * Float.BYTES;
+            long at = (bOff + j) * Float.BYTES;
+            if (w == L) {
+                for (int p = 0; p < k; p++, at += step) {
+                    s0 = SimdShape.fma(FloatVector.broadcast(F, x[p]), FloatVector.fromMemorySegment(F, b, at, SimdShape.ORDER), s0);
+                }
+            } else {
+                VectorMask<Float> m = F.indexInRange(0, w);
+                for (int p = 0; p < k; p++, at += step) {
+                    s0 = SimdShape.fma(FloatVector.broadcast(F, x[p]), FloatVector.fromMemorySegment(F, b, at, SimdShape.ORDER, m), s0);
+                }
             }
+            s0.intoArray(tile, 0);
         }
 
         /** C[0, j] for B transposed: a dot product of x with the contiguous row j of the stored B. */
