@@ -8,6 +8,7 @@ import dev.latent.kernel.Transpose;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -55,7 +56,7 @@ final class SimdGemm implements Gemm {
     /** Columns of the register tile: two vectors. */
     static final int NR = 2 * L;
     /** Depth of one packed block (floats along k); the actual kc splits k evenly into blocks of at most KC. */
-    static final int KC = 256;
+    static final int KC = 512;
     /** Rows of a C tile of the compute phase (multiple of MR). */
     static final int MCT = 64;
     /** Columns of a C tile of the compute phase (multiple of NR at every vector size). */
@@ -66,8 +67,17 @@ final class SimdGemm implements Gemm {
     static final int NC = 4096;
     /** A micro-panels per packing task. */
     private static final int A_PANELS_PER_TASK = 4;
-    /** Below this many multiply-adds (m*n*k) a call runs on the calling thread: a fork-join costs ~10 us. */
-    static final long PARALLEL_MIN = 1L << 18;
+    /**
+     * Below this many multiply-adds (m*n*k = 2 Mi, ~40 us on one core) a call runs on the calling thread:
+     * waking the pool and joining costs 10-20 us on an idle machine, and 128^3 was the measured
+     * break-even (at 256^3 two threads win whenever the second core is actually free).
+     */
+    static final long PARALLEL_MIN = 1L << 21;
+    /**
+     * The single-row path streams op(B) once and is bound by memory bandwidth, which a second core on
+     * the same L3 barely adds to: it goes parallel only for a B of 16 Mi floats or more.
+     */
+    static final long ROW_PARALLEL_MIN = 1L << 24;
     /** Columns per task of the single-row (GEMV-like) path (a multiple of 4 vectors at every size). */
     private static final int ROW_CHUNK = 256;
 
@@ -96,7 +106,7 @@ final class SimdGemm implements Gemm {
         }
         Context ctx = contexts.get();
         ctx.set(ta == Transpose.T, tb == Transpose.T, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
-        boolean parallel = (long) m * n * k >= PARALLEL_MIN
+        boolean parallel = (long) m * n * k >= (m == 1 ? ROW_PARALLEL_MIN : PARALLEL_MIN)
                 && pool.shareable(a) && pool.shareable(b) && pool.shareable(c);
         try {
             if (m == 1) {
@@ -357,7 +367,8 @@ final class SimdGemm implements Gemm {
 
         /**
          * Columns [t*ROW_CHUNK, +ROW_CHUNK) of the single output row (m == 1): C = alpha * x op(B) + beta C
-         * with x = op(A)'s row, copied to {@code row}; no packing, op(B) is streamed once.
+         * with x = op(A)'s row, copied to {@code row}; no packing, op(B) is streamed once. Kept above
+         * C2's FreqInlineSize so it is compiled as a root (see {@link SimdGemm#updateC}).
          */
         private void rowChunk(int t) {
             int j0 = t * ROW_CHUNK;
@@ -375,8 +386,31 @@ final class SimdGemm implements Gemm {
                     updateC(tile, c, cOff + j, 0, 1, Math.min(L, j1 - j), alpha, beta, true);
                 }
             } else {
+                // C[0, j] = dot(x, row j of the stored B), both contiguous; two accumulators.
+                float[] x = row;
                 for (int j = j0; j < j1; j++) {
-                    rowDot(j);
+                    long base = (bOff + (long) j * ldb) * Float.BYTES;
+                    FloatVector s0 = FloatVector.zero(F);
+                    FloatVector s1 = s0;
+                    int p = 0;
+                    for (int bound = k - 2 * L; p <= bound; p += 2 * L) {
+                        s0 = SimdShape.fma(FloatVector.fromArray(F, x, p),
+                                FloatVector.fromMemorySegment(F, b, base + (long) p * Float.BYTES, SimdShape.ORDER), s0);
+                        s1 = SimdShape.fma(FloatVector.fromArray(F, x, p + L),
+                                FloatVector.fromMemorySegment(F, b, base + (long) (p + L) * Float.BYTES, SimdShape.ORDER), s1);
+                    }
+                    for (; p < k; p += L) {
+                        VectorMask<Float> mask = F.indexInRange(p, k);
+                        s0 = SimdShape.fma(FloatVector.fromArray(F, x, p, mask),
+                                FloatVector.fromMemorySegment(F, b, base + (long) p * Float.BYTES, SimdShape.ORDER, mask), s0);
+                    }
+                    float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+                    long ci = cOff + j;
+                    float out = alpha * sum;
+                    if (beta != 0f) {
+                        out = SimdShape.fma(beta, c.getAtIndex(JAVA_FLOAT, ci), out);
+                    }
+                    c.setAtIndex(JAVA_FLOAT, ci, out);
                 }
             }
         }
@@ -426,32 +460,6 @@ final class SimdGemm implements Gemm {
             s0.intoArray(tile, 0);
         }
 
-        /** C[0, j] for B transposed: a dot product of x with the contiguous row j of the stored B. */
-        private void rowDot(int j) {
-            long base = (bOff + (long) j * ldb) * Float.BYTES;
-            float[] x = row;
-            FloatVector s0 = FloatVector.zero(F);
-            FloatVector s1 = s0;
-            int p = 0;
-            for (int bound = k - 2 * L; p <= bound; p += 2 * L) {
-                s0 = SimdShape.fma(FloatVector.fromArray(F, x, p),
-                        FloatVector.fromMemorySegment(F, b, base + (long) p * Float.BYTES, SimdShape.ORDER), s0);
-                s1 = SimdShape.fma(FloatVector.fromArray(F, x, p + L),
-                        FloatVector.fromMemorySegment(F, b, base + (long) (p + L) * Float.BYTES, SimdShape.ORDER), s1);
-            }
-            for (; p < k; p += L) {
-                VectorMask<Float> mask = F.indexInRange(p, k);
-                s0 = SimdShape.fma(FloatVector.fromArray(F, x, p, mask),
-                        FloatVector.fromMemorySegment(F, b, base + (long) p * Float.BYTES, SimdShape.ORDER, mask), s0);
-            }
-            float sum = s0.add(s1).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-            long ci = cOff + j;
-            float out = alpha * sum;
-            if (beta != 0f) {
-                out = SimdShape.fma(beta, c.getAtIndex(JAVA_FLOAT, ci), out);
-            }
-            c.setAtIndex(JAVA_FLOAT, ci, out);
-        }
     }
 
     /**
@@ -521,6 +529,10 @@ final class SimdGemm implements Gemm {
     /**
      * C[r, 0..cols) = alpha * tile[r, 0..cols) + (first ? beta * C : C) for r < rows, at float index idx
      * of C; beta == 0 on the first block never reads C. Columns past cols are masked off.
+     *
+     * <p>Deliberately larger than C2's FreqInlineSize (325 bytecodes, hence the unmasked full-tile path
+     * spelled out): it is then compiled as a root of its own. Inlined deep into the pool's call chain,
+     * the Vector API's internal call tree would exceed MaxInlineLevel and its vectors would be boxed.
      */
     private static void updateC(float[] tile, MemorySegment c, long idx, int ldc, int rows, int cols,
                                 float alpha, float beta, boolean first) {
@@ -528,28 +540,41 @@ final class SimdGemm implements Gemm {
         FloatVector vb = FloatVector.broadcast(F, beta);
         boolean read = !first || beta != 0f;
         boolean scale = first && beta != 1f;
+        if (cols == NR) {
+            long vl = (long) L * Float.BYTES;
+            for (int r = 0; r < rows; r++) {
+                long at = (idx + (long) r * ldc) * Float.BYTES;
+                FloatVector acc0 = FloatVector.fromArray(F, tile, r * NR);
+                FloatVector acc1 = FloatVector.fromArray(F, tile, r * NR + L);
+                FloatVector prev0 = FloatVector.zero(F);
+                FloatVector prev1 = prev0;
+                if (read) {
+                    prev0 = FloatVector.fromMemorySegment(F, c, at, SimdShape.ORDER);
+                    prev1 = FloatVector.fromMemorySegment(F, c, at + vl, SimdShape.ORDER);
+                    if (scale) {
+                        prev0 = prev0.mul(vb);
+                        prev1 = prev1.mul(vb);
+                    }
+                }
+                SimdShape.fma(acc0, va, prev0).intoMemorySegment(c, at, SimdShape.ORDER);
+                SimdShape.fma(acc1, va, prev1).intoMemorySegment(c, at + vl, SimdShape.ORDER);
+            }
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             long at = (idx + (long) r * ldc) * Float.BYTES;
-            for (int v = 0; v < NR; v += L) {
-                if (v >= cols) {
-                    break;
-                }
+            for (int v = 0; v < cols; v += L) {
                 long o = at + (long) v * Float.BYTES;
+                VectorMask<Float> m = F.indexInRange(v, cols);
                 FloatVector acc = FloatVector.fromArray(F, tile, r * NR + v);
-                if (v + L <= cols) {
-                    FloatVector prev = read ? FloatVector.fromMemorySegment(F, c, o, SimdShape.ORDER) : FloatVector.zero(F);
+                FloatVector prev = FloatVector.zero(F);
+                if (read) {
+                    prev = FloatVector.fromMemorySegment(F, c, o, SimdShape.ORDER, m);
                     if (scale) {
                         prev = prev.mul(vb);
                     }
-                    SimdShape.fma(acc, va, prev).intoMemorySegment(c, o, SimdShape.ORDER);
-                } else {
-                    VectorMask<Float> m = F.indexInRange(v, cols);
-                    FloatVector prev = read ? FloatVector.fromMemorySegment(F, c, o, SimdShape.ORDER, m) : FloatVector.zero(F);
-                    if (scale) {
-                        prev = prev.mul(vb);
-                    }
-                    SimdShape.fma(acc, va, prev).intoMemorySegment(c, o, SimdShape.ORDER, m);
                 }
+                SimdShape.fma(acc, va, prev).intoMemorySegment(c, o, SimdShape.ORDER, m);
             }
         }
     }
