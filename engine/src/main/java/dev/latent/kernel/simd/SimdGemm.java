@@ -323,11 +323,13 @@ final class SimdGemm implements Gemm {
                         FloatVector.fromMemorySegment(F, b, src + vb, SimdShape.ORDER).intoArray(dst, d + L);
                     }
                 } else {
-                    VectorMask<Float> m0 = F.indexInRange(0, cols);
-                    VectorMask<Float> m1 = F.indexInRange(L, cols);
-                    for (int p = 0, d = base; p < kc; p++, d += NR, src += step) {
-                        FloatVector.fromMemorySegment(F, b, src, SimdShape.ORDER, m0).intoArray(dst, d);
-                        FloatVector.fromMemorySegment(F, b, src + vb, SimdShape.ORDER, m1).intoArray(dst, d + L);
+                    // Edge panel: scalar copy, zero padded (masked loads near a segment's end leave the
+                    // intrinsic path).
+                    long row = bOff + (long) pc * ldb + j0;
+                    for (int p = 0, d = base; p < kc; p++, d += NR, row += ldb) {
+                        for (int col = 0; col < NR; col++) {
+                            dst[d + col] = col < cols ? b.getAtIndex(JAVA_FLOAT, row + col) : 0f;
+                        }
                     }
                 }
             } else {
@@ -528,7 +530,7 @@ final class SimdGemm implements Gemm {
 
     /**
      * C[r, 0..cols) = alpha * tile[r, 0..cols) + (first ? beta * C : C) for r < rows, at float index idx
-     * of C; beta == 0 on the first block never reads C. Columns past cols are masked off.
+     * of C; beta == 0 on the first block never reads C. Columns past cols are not touched.
      *
      * <p>Deliberately larger than C2's FreqInlineSize (325 bytecodes, hence the unmasked full-tile path
      * spelled out): it is then compiled as a root of its own. Inlined deep into the pool's call chain,
@@ -561,20 +563,19 @@ final class SimdGemm implements Gemm {
             }
             return;
         }
+        // Edge tile (cols < NR): scalar, with the same roundings as the vector lanes above
+        // (beta * C, then one fused alpha * acc + prev), so edge elements get the same bits as interior ones.
         for (int r = 0; r < rows; r++) {
-            long at = (idx + (long) r * ldc) * Float.BYTES;
-            for (int v = 0; v < cols; v += L) {
-                long o = at + (long) v * Float.BYTES;
-                VectorMask<Float> m = F.indexInRange(v, cols);
-                FloatVector acc = FloatVector.fromArray(F, tile, r * NR + v);
-                FloatVector prev = FloatVector.zero(F);
+            long at = idx + (long) r * ldc;
+            for (int j = 0; j < cols; j++) {
+                float prev = 0f;
                 if (read) {
-                    prev = FloatVector.fromMemorySegment(F, c, o, SimdShape.ORDER, m);
+                    prev = c.getAtIndex(JAVA_FLOAT, at + j);
                     if (scale) {
-                        prev = prev.mul(vb);
+                        prev = prev * beta;
                     }
                 }
-                SimdShape.fma(acc, va, prev).intoMemorySegment(c, o, SimdShape.ORDER, m);
+                c.setAtIndex(JAVA_FLOAT, at + j, SimdShape.fma(tile[r * NR + j], alpha, prev));
             }
         }
     }
