@@ -179,7 +179,7 @@ final class SimdGemm implements Gemm {
         boolean first;
         int bTasks;
         int aPanels;
-        int tilesN;
+        int tilesM;
 
         void set(boolean transA, boolean transB, int m, int n, int k, float alpha,
                  MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
@@ -222,7 +222,6 @@ final class SimdGemm implements Gemm {
             }
             for (jc = 0; jc < n; jc += NC) {
                 nc = Math.min(NC, n - jc);
-                tilesN = (nc + NCT - 1) / NCT;
                 for (pc = 0; pc < k; pc += kc) {
                     kc = Math.min(kcMax, k - pc);
                     first = pc == 0;
@@ -234,7 +233,8 @@ final class SimdGemm implements Gemm {
                         phase = PHASE_PACK;
                         run(pool, parallel, bTasks + aTasks);
                         phase = PHASE_COMPUTE;
-                        run(pool, parallel, ((mc + MCT - 1) / MCT) * tilesN);
+                        tilesM = (mc + MCT - 1) / MCT;
+                        run(pool, parallel, tilesM * ((nc + NCT - 1) / NCT));
                     }
                 }
             }
@@ -274,7 +274,9 @@ final class SimdGemm implements Gemm {
                         }
                     }
                 }
-                case PHASE_COMPUTE -> computeTile(t / tilesN, t % tilesN);
+                // Column-major over tiles: consecutive tasks share the tile's B block (512 KiB, the larger
+                // operand), which then stays in L2 and only the 128 KiB A block changes.
+                case PHASE_COMPUTE -> computeTile(t % tilesM, t / tilesM);
                 case PHASE_ROW -> rowChunk(t);
                 default -> throw new IllegalStateException("phase " + phase);
             }
