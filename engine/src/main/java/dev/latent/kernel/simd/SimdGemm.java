@@ -288,10 +288,27 @@ final class SimdGemm implements Gemm {
             int base = q * MR * kc;
             int i0 = ic + q * MR;
             int rows = Math.min(MR, m - i0);
+            int p0 = 0;
+            if (!transA && rows == MR) {
+                // Full panel: load L floats of each of the MR rows as vectors into a staging array, then
+                // interleave array to array (no per-element segment checks).
+                float[] stage = TILE.get();
+                for (; p0 + L <= kc; p0 += L) {
+                    for (int r = 0; r < MR; r++) {
+                        long src = (aOff + (long) (i0 + r) * lda + pc + p0) * Float.BYTES;
+                        FloatVector.fromMemorySegment(F, a, src, SimdShape.ORDER).intoArray(stage, r * L);
+                    }
+                    for (int e = 0, d = base + p0 * MR; e < L; e++, d += MR) {
+                        for (int r = 0; r < MR; r++) {
+                            dst[d + r] = stage[r * L + e];
+                        }
+                    }
+                }
+            }
             if (!transA) {
                 for (int r = 0; r < rows; r++) {
                     long src = aOff + (long) (i0 + r) * lda + pc;
-                    for (int p = 0, d = base + r; p < kc; p++, d += MR) {
+                    for (int p = p0, d = base + p0 * MR + r; p < kc; p++, d += MR) {
                         dst[d] = a.getAtIndex(JAVA_FLOAT, src + p);
                     }
                 }
