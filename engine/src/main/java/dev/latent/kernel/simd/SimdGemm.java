@@ -23,8 +23,8 @@ import jdk.incubator.vector.VectorSpecies;
  *       phase 1 (parallel): pack B (once per pc) and A into MR / NR micro-panels, zero padded;
  *                           the packing absorbs both transposes
  *       phase 2 (parallel): tiles of MCT x NCT of C; per tile, for each MR panel of A (MR x kc,
- *                           8 KiB: stays in L1), stream the tile's NR panels of B (kc x NCT,
- *                           256 KiB: stays in L2) through the micro-kernel
+ *                           16 KiB: stays in L1), stream the tile's NR panels of B (kc x NCT,
+ *                           512 KiB: stays in L2) through the micro-kernel
  * </pre>
  *
  * <p>Blocking for this machine (L1d 32 KiB, L2 1 MiB per core): KC = 512 keeps the A micro-panel
@@ -43,13 +43,16 @@ import jdk.incubator.vector.VectorSpecies;
  * all measured the same ~115 GFLOP/s per core (the FMA ceiling); 8x2 keeps the panel math simple.
  *
  * <p>Edges: panels are zero padded, so the kernel always runs the full tile and only the write-back
- * is masked (columns) or skips rows. Every C element is therefore computed by exactly one tile with
+ * changes: it skips rows past m and writes columns past the last full vector with scalar code that
+ * does the same roundings as the vector lanes. Every C element is therefore computed by exactly one tile with
  * the same operation sequence (acc = fma(a_ip, b_pj, acc) over each kc block in order, then
  * C = alpha * acc + beta * C on the first block and C += alpha * acc after), whichever thread runs
  * it and however the tiles are scheduled: results are bitwise reproducible.
  *
  * <p>Allocation: the pack buffers and the job state live in one {@link Context} per calling thread,
- * allocated on first use and grown when a larger problem comes; a steady-state call allocates nothing.
+ * allocated on first use and grown when a larger problem comes (at most MB x KC + KC x NC floats); the
+ * pool's fork-join allocates nothing either, so a steady-state call allocates nothing here (the
+ * shared {@code Bounds} checks currently build their operand-name strings eagerly, ~220 bytes a call).
  */
 final class SimdGemm implements Gemm {
 

@@ -77,9 +77,8 @@ final class SimdShape {
             var bean = ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
             return bean != null && Boolean.parseBoolean(bean.getVMOption("UseFMA").getValue());
         } catch (RuntimeException | LinkageError e) {
-            // Not HotSpot, or no java.management: assume FMA where every 64-bit CPU we target has it.
-            String arch = System.getProperty("os.arch", "");
-            return arch.equals("aarch64");
+            // Not HotSpot, or java.management absent: multiply + add is always fast, an emulated FMA is not.
+            return false;
         }
     }
 }
