@@ -45,7 +45,13 @@ public final class Bounds {
         if (rows == 0 || cols == 0) {
             return;
         }
-        run(operand + " (" + rows + " x " + cols + ", ld " + ld + ")", seg, off, (long) (rows - 1) * ld + cols);
+        long n = (long) (rows - 1) * ld + cols;
+        long floats = seg.byteSize() / Float.BYTES;
+        if (off < 0 || off > floats - n) {
+            // The message is built only on failure: this check runs on every kernel call.
+            throw new IllegalArgumentException(operand + " (" + rows + " x " + cols + ", ld " + ld + "): elements ["
+                    + off + ", " + (off + n) + ") outside a segment of " + floats + " floats");
+        }
     }
 
     /** The GEMM argument checks of {@link Gemm#gemm}. */

@@ -81,7 +81,7 @@ public final class KernelRegistry {
             }
             try {
                 Kernels k = build(p);
-                LOG.info("kernels: using provider '{}' {}", k.name(), k.details());
+                LOG.info("kernels: using provider '{}'{} (latent info shows the details)", k.name(), summary(k));
                 return k;
             } catch (RuntimeException | LinkageError e) {
                 LOG.info("kernels: skipping provider '{}': failed to start: {}", p.name(), e.toString());
@@ -106,6 +106,17 @@ public final class KernelRegistry {
             throw new IllegalStateException("kernel provider '" + name + "' was requested but cannot load: " + why.get());
         }
         return build(p);
+    }
+
+    /** A short summary of a provider's details for the one selection log line. */
+    static String summary(Kernels k) {
+        StringBuilder sb = new StringBuilder();
+        k.details().forEach((key, v) -> {
+            if (key.equals("blas core") || key.equals("threads") || key.contains("bits")) {
+                sb.append(sb.isEmpty() ? " " : ", ").append(key).append('=').append(v);
+            }
+        });
+        return sb.toString();
     }
 
     private static Kernels build(KernelProvider p) {

@@ -1,0 +1,64 @@
+package dev.latent.cli;
+
+import dev.latent.data.Dataset;
+import dev.latent.io.ModelFile;
+import dev.latent.kernel.Activation;
+import dev.latent.model.Autoencoder;
+import dev.latent.train.History;
+import dev.latent.train.Trainer;
+import dev.latent.viz.ImageGrid;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * {@code latent train --model autoencoder}: hyperparameters {@code hidden=196} (comma-separated for a
+ * deep one, e.g. 1000,500,250,30), {@code activation=sigmoid}, {@code code_activation}, {@code tied=false},
+ * {@code sparsity=kl|l1|none}, {@code rho=0.1}, {@code beta=3}, {@code weight_decay=3e-3},
+ * {@code loss=mse_half_sum}. Writes model.safetensors, filters.png and metrics.jsonl.
+ */
+final class AutoencoderJob implements TrainJob {
+
+    @Override
+    public String name() {
+        return "autoencoder";
+    }
+
+    @Override
+    public String description() {
+        return "sparse / compressive / deep autoencoder (dense)";
+    }
+
+    @Override
+    public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
+        Files.createDirectories(o.out());
+        try (Dataset data = o.data()) {
+            int[] hidden = Arrays.stream(o.get("hidden", "196").split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+            Activation act = Activation.parse(o.get("activation", "sigmoid"));
+            Autoencoder.Builder b = Autoencoder.builder(data.features()).hidden(hidden).activation(act)
+                    .codeActivation(Activation.parse(o.get("code_activation", act.toString())))
+                    .tied(Boolean.parseBoolean(o.get("tied", "false")))
+                    .weightDecay(o.getDouble("weight_decay", 3e-3)).loss(o.get("loss", "mse_half_sum")).maxBatch(o.batch());
+            switch (o.get("sparsity", "kl")) {
+                case "kl" -> b.klSparsity(o.getDouble("rho", 0.1), o.getDouble("beta", 3));
+                case "l1" -> b.l1Sparsity(o.getDouble("beta", 1e-3));
+                case "none" -> { }
+                default -> throw new IllegalArgumentException("--set sparsity must be kl, l1 or none");
+            }
+            try (Autoencoder ae = b.build().init(o.seed())) {
+                History h = ae.fit(data.images(), null, Trainer.Config.of(o.epochs(), o.batch(), o.seed())
+                        .withMetrics(o.out().resolve("metrics.jsonl")).withCheckpoint(o.out().resolve("checkpoint.safetensors"), o.resume()),
+                        o.lr(), new ConsoleProgress("autoencoder"));
+                Path model = o.out().resolve("model.safetensors");
+                ae.save(model, ModelFile.provenance(Main.version(), o.seed(), ModelFile.sha256(data.images())));
+                ImageGrid.filters(o.out().resolve("filters.png"), ae.firstEncoder().weight().value(), data.height(), data.width(),
+                        Math.min(20, hidden[0]), 2);
+                out.printf(Locale.ROOT, "trained %s on %d images (%s): final loss %.4f; wrote %s, %s%n",
+                        ae.configJson(), data.size(), data.name(), h.last().trainLoss(), model, o.out().resolve("filters.png"));
+            }
+        }
+        return 0;
+    }
+}

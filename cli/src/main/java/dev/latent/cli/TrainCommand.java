@@ -1,0 +1,110 @@
+package dev.latent.cli;
+
+import dev.latent.data.Dataset;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code latent train --model KIND ...}: trains one model kind on a data set and writes its model file. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train a model on unlabeled data and write it to --out.",
+                "Kinds: see --model; model-specific hyperparameters go in --set key=value."})
+final class TrainCommand implements Callable<Integer> {
+
+    /** Every model kind; a new kind is one more entry. */
+    static final List<TrainJob> JOBS = List.of(new AutoencoderJob());
+
+    /** The options every kind reads. */
+    record Options(String model, Path images, Path labels, Path out, int epochs, int batch, double lr, long seed,
+                   boolean resume, Map<String, String> set) {
+
+        /** The embedded digits unless --images/--labels were given. */
+        Dataset data() throws java.io.IOException {
+            return images == null ? Dataset.embeddedMnist() : Dataset.readIdx(images, labels);
+        }
+
+        String get(String key, String def) {
+            return set.getOrDefault(key, def);
+        }
+
+        double getDouble(String key, double def) {
+            String v = set.get(key);
+            try {
+                return v == null ? def : Double.parseDouble(v);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--set " + key + "=" + v + ": not a number");
+            }
+        }
+
+        int getInt(String key, int def) {
+            String v = set.get(key);
+            try {
+                return v == null ? def : Integer.parseInt(v);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--set " + key + "=" + v + ": not an integer");
+            }
+        }
+    }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "Model kind: ${COMPLETION-CANDIDATES}.",
+            completionCandidates = Kinds.class)
+    String model;
+
+    @Option(names = "--images", description = "IDX image file (default: the embedded 10,000 MNIST digits).")
+    Path images;
+
+    @Option(names = "--labels", description = "IDX label file (optional).")
+    Path labels;
+
+    @Option(names = "--out", defaultValue = "out", description = "Output directory (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--epochs", defaultValue = "20", description = "Epochs (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--batch", defaultValue = "128", description = "Mini-batch size (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--lr", defaultValue = "3e-3", description = "Learning rate (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--resume", description = "Continue from --out's checkpoint.safetensors if there is one.")
+    boolean resume;
+
+    @Option(names = "--set", description = "Model hyperparameter key=value (repeatable).")
+    Map<String, String> set = new LinkedHashMap<>();
+
+    static final class Kinds implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return JOBS.stream().map(TrainJob::name).iterator();
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        TrainJob job = JOBS.stream().filter(j -> j.name().equals(model)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("unknown --model '" + model + "'; known: "
+                        + JOBS.stream().map(TrainJob::name).collect(Collectors.joining(", "))));
+        if ((images == null) && labels != null) {
+            throw new IllegalArgumentException("--labels needs --images");
+        }
+        PrintWriter pw = spec.commandLine().getOut();
+        int code = job.run(new Options(model, images, labels, out, epochs, batch, lr, seed, resume, Map.copyOf(set)), pw);
+        pw.flush();
+        return code;
+    }
+}

@@ -1,0 +1,220 @@
+package dev.latent.io;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.latent.kernel.Activation;
+import dev.latent.kernel.Kernels;
+import dev.latent.kernel.Transpose;
+import dev.latent.tensor.Tensor;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A trained encoder for services: loaded from a latent model file (the file is mapped, the weights are
+ * used where they lie, never copied), safe to share across threads, allocation-free on the segment
+ * API. Each calling thread gets its own scratch buffers on first use (freed by {@link #close()}).
+ *
+ * <pre>{@code
+ * try (Encoder enc = Encoder.load(Path.of("out/model.safetensors"))) {
+ *     float[] code = enc.encode(pixels);           // one row of enc.inputSize() floats
+ * }
+ * }</pre>
+ *
+ * Inputs containing NaN or infinity are rejected with a {@link BadInputException} naming the row and
+ * column, unless {@link #allowNonFinite()} was asked for (then they propagate).
+ */
+public final class Encoder implements AutoCloseable {
+
+    /** Rows processed per kernel call; larger batches are encoded in chunks of this size. */
+    public static final int CHUNK = 256;
+
+    private record DenseLayer(Tensor weight, Tensor bias, Activation activation, int in, int out) {
+    }
+
+    private final Path file;
+    private final Arena arena;
+    private final Kernels kernels;
+    private final List<DenseLayer> layers;
+    private final int inputSize;
+    private final int codeSize;
+    private final int widest;
+    private final boolean checkFinite;
+    private final ThreadLocal<MemorySegment[]> scratch;
+
+    private Encoder(Path file, Arena arena, Kernels kernels, List<DenseLayer> layers, boolean checkFinite) {
+        this.file = file;
+        this.arena = arena;
+        this.kernels = kernels;
+        this.layers = List.copyOf(layers);
+        this.inputSize = layers.getFirst().in();
+        this.codeSize = layers.getLast().out();
+        this.widest = Math.max(inputSize, layers.stream().mapToInt(DenseLayer::out).max().orElseThrow());
+        this.checkFinite = checkFinite;
+        this.scratch = ThreadLocal.withInitial(() -> {
+            synchronized (this) {
+                return new MemorySegment[] {allocate(), allocate()};
+            }
+        });
+    }
+
+    private MemorySegment allocate() {
+        return arena.allocate((long) CHUNK * widest * Float.BYTES, 64);
+    }
+
+    /** Loads the encoder of a latent model file with the JVM's kernels. */
+    public static Encoder load(Path file) throws IOException {
+        return load(file, Kernels.current());
+    }
+
+    /** Loads the encoder of a latent model file, computing with {@code kernels}. */
+    public static Encoder load(Path file, Kernels kernels) throws IOException {
+        Arena arena = Arena.ofShared();
+        try {
+            SafeTensors.Loaded l = SafeTensors.read(file, arena);
+            ModelFile.requireKind(l, null);
+            JsonNode spec = ModelFile.json(l, "encoder");
+            if (!spec.isArray() || spec.isEmpty()) {
+                throw new BadInputException(file + ": __metadata__.encoder must be a non-empty array of layers");
+            }
+            List<DenseLayer> layers = new ArrayList<>();
+            int prev = -1;
+            for (int i = 0; i < spec.size(); i++) {
+                JsonNode s = spec.get(i);
+                String where = file + ": __metadata__.encoder[" + i + "]";
+                if (!"dense".equals(s.path("type").asText())) {
+                    throw new BadInputException(where + ".type must be \"dense\", got " + s.get("type"));
+                }
+                Tensor w = l.tensor(s.path("weight").asText());
+                if (w.rank() != 2) {
+                    throw new BadInputException(where + ": weight " + s.path("weight").asText() + " must be rank 2, has shape "
+                            + Tensor.format(w.shape()));
+                }
+                int out = w.dim(0);
+                int in = w.dim(1);
+                if (prev >= 0 && in != prev) {
+                    throw new BadInputException(where + ": weight " + Tensor.format(w.shape()) + " does not take the previous layer's "
+                            + prev + " outputs");
+                }
+                Tensor b = l.tensor(s.path("bias").asText(), out);
+                Activation a;
+                try {
+                    a = Activation.parse(s.path("activation").asText());
+                } catch (IllegalArgumentException e) {
+                    throw new BadInputException(where + ".activation: " + e.getMessage(), e);
+                }
+                layers.add(new DenseLayer(w, b, a, in, out));
+                prev = out;
+            }
+            return new Encoder(file, arena, kernels, layers, true);
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** This encoder, passing NaN and infinity through instead of rejecting them (shares the mapping). */
+    public Encoder allowNonFinite() {
+        return new Encoder(file, arena, kernels, layers, false);
+    }
+
+    public int inputSize() {
+        return inputSize;
+    }
+
+    public int codeSize() {
+        return codeSize;
+    }
+
+    /** The code of one input row (inputSize floats); allocates the returned array. */
+    public float[] encode(float[] x) {
+        if (x.length != inputSize) {
+            throw new BadInputException("encoder input row has " + x.length + " values, expected " + inputSize + " (" + file + ")");
+        }
+        float[] out = new float[codeSize];
+        MemorySegment[] s = scratch.get();
+        MemorySegment.copy(x, 0, s[0], ValueLayout.JAVA_FLOAT, 0, inputSize);
+        checkFinite(s[0], 0, 1);
+        MemorySegment code = run(s, 0, 1);
+        MemorySegment.copy(code, ValueLayout.JAVA_FLOAT, 0, out, 0, codeSize);
+        return out;
+    }
+
+    /**
+     * Encodes {@code rows} rows: {@code in} holds rows x inputSize floats (row-major, from its start),
+     * {@code out} receives rows x codeSize floats. Allocates nothing in steady state.
+     */
+    public void encode(MemorySegment in, MemorySegment out, int rows) {
+        if (rows < 0) {
+            throw new BadInputException("rows must be >= 0, got " + rows);
+        }
+        if (in.byteSize() < (long) rows * inputSize * Float.BYTES) {
+            throw new BadInputException("encoder input holds " + in.byteSize() / Float.BYTES + " floats, " + rows + " rows of "
+                    + inputSize + " need " + (long) rows * inputSize);
+        }
+        if (out.byteSize() < (long) rows * codeSize * Float.BYTES) {
+            throw new BadInputException("encoder output holds " + out.byteSize() / Float.BYTES + " floats, " + rows + " rows of "
+                    + codeSize + " need " + (long) rows * codeSize);
+        }
+        MemorySegment[] s = scratch.get();
+        for (int from = 0; from < rows; from += CHUNK) {
+            int n = Math.min(CHUNK, rows - from);
+            MemorySegment.copy(in, (long) from * inputSize * Float.BYTES, s[0], 0, (long) n * inputSize * Float.BYTES);
+            checkFinite(s[0], from, n);
+            MemorySegment code = run(s, 0, n);
+            MemorySegment.copy(code, 0, out, (long) from * codeSize * Float.BYTES, (long) n * codeSize * Float.BYTES);
+        }
+    }
+
+    /** Encodes the rows of {@code in} (N, inputSize) into {@code out} (N, codeSize). */
+    public void encode(Tensor in, Tensor out) {
+        if (in.rowSize() != inputSize || out.rowSize() != codeSize || in.dim(0) != out.dim(0)) {
+            throw new BadInputException("encoder expects input (N, " + inputSize + ") and output (N, " + codeSize + "), got "
+                    + Tensor.format(in.shape()) + " and " + Tensor.format(out.shape()));
+        }
+        encode(in.segment().asSlice(in.offset() * Float.BYTES, in.size() * Float.BYTES),
+                out.segment().asSlice(out.offset() * Float.BYTES, out.size() * Float.BYTES), in.dim(0));
+    }
+
+    /** Runs the layers on n rows starting in s[cur]; returns the segment holding the codes. */
+    private MemorySegment run(MemorySegment[] s, int cur, int n) {
+        for (DenseLayer l : layers) {
+            MemorySegment x = s[cur];
+            MemorySegment y = s[1 - cur];
+            Tensor w = l.weight();
+            kernels.gemm().gemm(Transpose.N, Transpose.T, n, l.out(), l.in(), 1f, x, 0, l.in(),
+                    w.segment(), w.offset(), l.in(), 0f, y, 0, l.out());
+            Tensor b = l.bias();
+            kernels.elementwise().addBias(n, l.out(), b.segment(), b.offset(), y, 0, l.out());
+            if (l.activation().kind() != Activation.Kind.IDENTITY) {
+                kernels.activations().forward(l.activation(), n * l.out(), y, 0, y, 0);
+            }
+            cur = 1 - cur;
+        }
+        return s[cur];
+    }
+
+    private void checkFinite(MemorySegment x, int firstRow, int n) {
+        if (!checkFinite) {
+            return;
+        }
+        long total = (long) n * inputSize;
+        for (long i = 0; i < total; i++) {
+            float v = x.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            if (!Float.isFinite(v)) {
+                throw new BadInputException("encoder input row " + (firstRow + i / inputSize) + ", column " + (i % inputSize)
+                        + " is " + v + " (NaN and infinity are rejected; use allowNonFinite() to pass them through)");
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+}

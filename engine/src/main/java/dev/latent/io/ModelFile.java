@@ -1,0 +1,91 @@
+package dev.latent.io;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Conventions of latent's model files (safetensors): {@code __metadata__} holds {@code format}
+ * ("latent-model"), {@code format_version}, {@code kind} (the model class), {@code config} (its
+ * hyperparameters as JSON), {@code encoder} (the encoder's layers as JSON, for
+ * {@link Encoder}), and provenance: {@code latent_version}, {@code seed}, {@code data_sha256}.
+ */
+public final class ModelFile {
+
+    public static final String FORMAT = "latent-model";
+    public static final int VERSION = 1;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ModelFile() {
+    }
+
+    /** Checks format, version and kind, naming the file and the field on failure. */
+    public static void requireKind(SafeTensors.Loaded l, String kind) {
+        if (!FORMAT.equals(l.metadata().get("format"))) {
+            throw new BadInputException(l.file() + ": __metadata__.format is " + l.metadata().get("format")
+                    + ", not " + FORMAT + " (not a latent model file)");
+        }
+        String v = l.meta("format_version");
+        if (!v.equals(Integer.toString(VERSION))) {
+            throw new BadInputException(l.file() + ": __metadata__.format_version " + v + " is not supported (this latent reads "
+                    + VERSION + ")");
+        }
+        if (kind != null && !kind.equals(l.meta("kind"))) {
+            throw new BadInputException(l.file() + ": __metadata__.kind is " + l.meta("kind") + ", expected " + kind);
+        }
+    }
+
+    /** The metadata field {@code key} parsed as JSON. */
+    public static JsonNode json(SafeTensors.Loaded l, String key) {
+        try {
+            return JSON.readTree(l.meta(key));
+        } catch (JsonProcessingException e) {
+            throw new BadInputException(l.file() + ": __metadata__." + key + " is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** Provenance entries: latent version, seed and a SHA-256 of the training data's float values. */
+    public static Map<String, String> provenance(String latentVersion, long seed, String dataSha256) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("latent_version", latentVersion);
+        m.put("seed", Long.toString(seed));
+        m.put("data_sha256", dataSha256);
+        return m;
+    }
+
+    /** SHA-256 of a tensor's bytes (its float values, little-endian). */
+    public static String sha256(dev.latent.tensor.Tensor t) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(t.segment().asSlice(t.offset() * Float.BYTES, t.size() * Float.BYTES).asByteBuffer());
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** SHA-256 of a file's bytes. */
+    public static String sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

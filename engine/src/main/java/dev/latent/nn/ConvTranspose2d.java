@@ -1,0 +1,212 @@
+package dev.latent.nn;
+
+import dev.latent.kernel.ConvGeometry;
+import dev.latent.kernel.Kernels;
+import dev.latent.kernel.Transpose;
+import dev.latent.tensor.Tensor;
+import dev.latent.tensor.Workspace;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Transposed 2-D convolution with PyTorch's {@code ConvTranspose2d} semantics (dilation 1, groups 1):
+ * the adjoint of {@link Conv2d} with the same kernel, stride and padding. x (B, C, H, W),
+ * weight W (C, OC*k*k) = PyTorch's (C, OC, k, k) in the same memory order, bias b (OC),
+ * y (B, OC, OH, OW) with OH = (H - 1) s - 2p + k + op (op = output padding &lt; s), likewise OW:
+ * {@code y[n, o, i*s - p + u, j*s - p + v] += x[n, c, i, j] W[c, (o*k + u)*k + v]} (terms landing
+ * outside the output dropped), then + b[o].
+ *
+ * <p>With g the convolution geometry over the <em>output</em> image (OC, OH, OW) whose column matrix
+ * is (K = OC*k*k, L = H*W) (op &lt; s makes g's output size exactly H x W), per sample n:
+ * cols = W^T x_n (K, L), y_n = col2im(cols) + b 1^T. Backward: cols = im2col(dy_n),
+ * dx_n = W cols, dW += x_n cols^T, db += row sums of dy_n. Scratch: one (K, L) column matrix and
+ * a row of OH*OW ones.
+ */
+public final class ConvTranspose2d implements Layer {
+
+    private final String name;
+    private final int inC;
+    private final int outC;
+    private final int kernel;
+    private final int stride;
+    private final int pad;
+    private final int outputPad;
+    private final boolean bias;
+    private Kernels k;
+    private int maxBatch;
+    private ConvGeometry g;
+    private int[] inSample;
+    private int[] outSample;
+    private Param weight;
+    private Param biasParam;
+    private Tensor cols;
+    private Tensor ones;
+
+    public ConvTranspose2d(String name, int inC, int outC, int kernel, int stride, int pad, int outputPad, boolean bias) {
+        if (inC < 1 || outC < 1 || kernel < 1 || stride < 1 || pad < 0 || outputPad < 0 || outputPad >= stride) {
+            throw new IllegalArgumentException(name + ": need inC, outC, kernel, stride >= 1, pad >= 0 and"
+                    + " 0 <= outputPad < stride, got inC=" + inC + " outC=" + outC + " kernel=" + kernel
+                    + " stride=" + stride + " pad=" + pad + " outputPad=" + outputPad);
+        }
+        this.name = name;
+        this.inC = inC;
+        this.outC = outC;
+        this.kernel = kernel;
+        this.stride = stride;
+        this.pad = pad;
+        this.outputPad = outputPad;
+        this.bias = bias;
+    }
+
+    public ConvTranspose2d(String name, int inC, int outC, int kernel, int stride, int pad) {
+        this(name, inC, outC, kernel, stride, pad, 0, true);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int[] outputShape(int[] inputShape) {
+        ConvGeometry geo = geometry(inputShape);
+        return new int[] {outC, geo.height(), geo.width()};
+    }
+
+    private ConvGeometry geometry(int[] in) {
+        boolean ok = in.length == 3 && in[0] == inC && in[1] >= 1 && in[2] >= 1;
+        long oh = ok ? (long) (in[1] - 1) * stride - 2L * pad + kernel + outputPad : 0;
+        long ow = ok ? (long) (in[2] - 1) * stride - 2L * pad + kernel + outputPad : 0;
+        if (!ok || oh < 1 || ow < 1 || oh > Integer.MAX_VALUE || ow > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(name + ": expects per-sample input [" + inC + ", H, W] with output size"
+                    + " (H-1)*" + stride + " - 2*" + pad + " + " + kernel + " + " + outputPad + " >= 1 but got "
+                    + Tensor.format(in));
+        }
+        try {
+            return ConvGeometry.square(outC, (int) oh, (int) ow, kernel, stride, pad);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": input " + Tensor.format(in) + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public long paramCount(int[] inputShape) {
+        return (long) inC * outC * kernel * kernel + (bias ? outC : 0);
+    }
+
+    @Override
+    public void build(int[] inputShape, int maxBatch, Kernels kernels, ParamSlab slab, Workspace scratch) {
+        this.g = geometry(inputShape);
+        this.k = kernels;
+        this.maxBatch = maxBatch;
+        this.inSample = inputShape.clone();
+        this.outSample = outputShape(inputShape);
+        this.weight = slab.take(name + ".weight", true, inC, g.colRows());
+        this.biasParam = bias ? slab.take(name + ".bias", false, outC) : null;
+        this.cols = scratch.allocate(g.colRows(), g.colCols());
+        this.ones = scratch.allocate(g.height() * g.width());
+        ones.fill(1f);
+    }
+
+    /**
+     * Kaiming (He) uniform, W ~ U(-r, r), r = sqrt(6 / fan_in) with the effective fan-in of one output
+     * pixel, fan_in = max(1, C*k*k / s^2) (each output pixel receives about (k/s)^2 taps per input
+     * channel); biases 0.
+     */
+    @Override
+    public void init(SplittableRandom rnd) {
+        double fanIn = Math.max(1.0, (double) inC * kernel * kernel / ((double) stride * stride));
+        double r = Math.sqrt(6.0 / fanIn);
+        Tensor w = weight.value();
+        for (long i = 0; i < w.size(); i++) {
+            w.set(i, (float) ((rnd.nextDouble() * 2 - 1) * r));
+        }
+        if (biasParam != null) {
+            biasParam.value().fill(0f);
+        }
+    }
+
+    @Override
+    public void forward(Tensor x, Tensor y, boolean training) {
+        Layer.requireBatch(name, "input", x, inSample, maxBatch);
+        int b = x.dim(0);
+        Batches.requireExact(name, "output", y, outSample, b);
+        int kk = g.colRows();
+        int l = g.colCols();
+        int inSize = inC * l;
+        int outPixels = g.height() * g.width();
+        int outSize = g.imageSize();
+        MemorySegment cs = cols.segment();
+        Tensor w = weight.value();
+        for (int n = 0; n < b; n++) {
+            long yOff = y.offset() + (long) n * outSize;
+            // cols (K, L) = W^T (K, C) x_n (C, L)
+            k.gemm().gemm(Transpose.T, Transpose.N, kk, l, inC, 1f, w.segment(), w.offset(), kk,
+                    x.segment(), x.offset() + (long) n * inSize, l, 0f, cs, cols.offset(), l);
+            k.elementwise().fill(outSize, 0f, y.segment(), yOff);
+            k.im2col().col2im(g, cs, cols.offset(), y.segment(), yOff);
+            if (biasParam != null) {
+                Tensor bv = biasParam.value();
+                k.gemm().gemm(Transpose.N, Transpose.N, outC, outPixels, 1, 1f, bv.segment(), bv.offset(), 1,
+                        ones.segment(), ones.offset(), outPixels, 1f, y.segment(), yOff, outPixels);
+            }
+        }
+    }
+
+    @Override
+    public void backward(Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        Layer.requireBatch(name, "input", x, inSample, maxBatch);
+        int b = x.dim(0);
+        Batches.requireExact(name, "output gradient", dy, outSample, b);
+        if (dx != null) {
+            Batches.requireExact(name, "input gradient", dx, inSample, b);
+        }
+        int kk = g.colRows();
+        int l = g.colCols();
+        int inSize = inC * l;
+        int outPixels = g.height() * g.width();
+        int outSize = g.imageSize();
+        MemorySegment cs = cols.segment();
+        Tensor w = weight.value();
+        Tensor gw = weight.grad();
+        for (int n = 0; n < b; n++) {
+            long dyOff = dy.offset() + (long) n * outSize;
+            long xOff = x.offset() + (long) n * inSize;
+            k.im2col().im2col(g, dy.segment(), dyOff, cs, cols.offset());
+            // dW (C, K) += x_n (C, L) cols^T (L, K)
+            k.gemm().gemm(Transpose.N, Transpose.T, inC, kk, l, 1f, x.segment(), xOff, l,
+                    cs, cols.offset(), l, 1f, gw.segment(), gw.offset(), kk);
+            if (biasParam != null) {
+                Tensor gb = biasParam.grad();
+                k.reductions().rowSums(outC, outPixels, dy.segment(), dyOff, outPixels, 1f, gb.segment(), gb.offset());
+            }
+            if (dx != null) {
+                // dx_n (C, L) = W (C, K) cols (K, L)
+                k.gemm().gemm(Transpose.N, Transpose.N, inC, l, kk, 1f, w.segment(), w.offset(), kk,
+                        cs, cols.offset(), l, 0f, dx.segment(), dx.offset() + (long) n * inSize, l);
+            }
+        }
+    }
+
+    /** The weight (C, OC*k*k): PyTorch's (C, OC, k, k) in the same memory order. */
+    public Param weight() {
+        return weight;
+    }
+
+    /** The bias parameter, or null when the layer has none. */
+    public Param bias() {
+        return biasParam;
+    }
+
+    @Override
+    public List<Param> params() {
+        List<Param> ps = new ArrayList<>(2);
+        ps.add(weight);
+        if (biasParam != null) {
+            ps.add(biasParam);
+        }
+        return ps;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.latent.viz;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** Line plots as PNG (XChart): loss curves and other per-epoch series. */
+public final class Plots {
+
+    private Plots() {
+    }
+
+    /**
+     * One chart with a line per named series (x = 1, 2, ... per point), e.g. {"train": ..., "validation": ...}.
+     * NaN points are dropped.
+     */
+    public static void lines(Path file, String title, String xLabel, String yLabel, Map<String, double[]> series) throws IOException {
+        XYChart chart = new XYChartBuilder().width(800).height(500).title(title).xAxisTitle(xLabel).yAxisTitle(yLabel).build();
+        chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+        chart.getStyler().setLegendVisible(series.size() > 1);
+        for (Map.Entry<String, double[]> e : series.entrySet()) {
+            double[] ys = java.util.Arrays.stream(e.getValue()).filter(Double::isFinite).toArray();
+            if (ys.length == 0) {
+                continue;
+            }
+            double[] xs = new double[ys.length];
+            for (int i = 0; i < xs.length; i++) {
+                xs[i] = i + 1;
+            }
+            chart.addSeries(e.getKey(), xs, ys).setMarker(ys.length > 40 ? SeriesMarkers.NONE : SeriesMarkers.CIRCLE);
+        }
+        Path parent = file.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        String name = file.toString();
+        String base = name.endsWith(".png") ? name.substring(0, name.length() - 4) : name;
+        BitmapEncoder.saveBitmap(chart, base, BitmapEncoder.BitmapFormat.PNG);
+    }
+}

@@ -1,0 +1,116 @@
+package dev.latent.kernel;
+
+import dev.latent.prop.Compare;
+import dev.latent.prop.Gen;
+import dev.latent.prop.Prop;
+import dev.latent.tensor.Workspace;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import java.util.function.IntFunction;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The {@link Im2col} contract as properties against the scalar reference: im2col is pure data
+ * movement and must match bit for bit (the column matrix starts NaN-filled, so an element left unwritten
+ * shows); col2im accumulates up to kh * kw column entries into each pixel and may sum them in any order.
+ */
+public interface Im2colContract {
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.latent.kernel.KernelCases#im2col")
+    default void im2colMatchesReferenceExactly(KernelCase<ConvShape> c) {
+        c.check(s -> checkIm2col(c.subject(), c.seed(), s));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.latent.kernel.KernelCases#im2col")
+    default void col2imMatchesReference(KernelCase<ConvShape> c) {
+        c.check(s -> checkCol2im(c.subject(), c.seed(), s));
+    }
+
+    /** Image or column runs outside their segment, negative offsets: IllegalArgumentException. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.latent.kernel.KernelCases#providers")
+    default void im2colRejectsBadArguments(String provider) {
+        Im2col ic = KernelRegistry.load(provider).im2col();
+        ConvGeometry g = ConvGeometry.square(2, 4, 4, 3, 1, 1); // image 32 floats, columns 18 x 16 = 288
+        try (Workspace ws = new Workspace("im2col bad arguments")) {
+            MemorySegment img = ws.allocateFloats(32);
+            MemorySegment cols = ws.allocateFloats(288);
+            MemorySegment shortImg = ws.allocateFloats(31);
+            MemorySegment shortCols = ws.allocateFloats(287);
+            String p = provider + " im2col ";
+            Compare.rejects(() -> p + "image in 31 floats", () -> ic.im2col(g, shortImg, 0, cols, 0));
+            Compare.rejects(() -> p + "columns in 287 floats", () -> ic.im2col(g, img, 0, shortCols, 0));
+            Compare.rejects(() -> p + "image offset 1", () -> ic.im2col(g, img, 1, cols, 0));
+            Compare.rejects(() -> p + "columns offset -1", () -> ic.im2col(g, img, 0, cols, -1));
+            Compare.rejects(() -> p + "col2im image in 31 floats", () -> ic.col2im(g, cols, 0, shortImg, 0));
+            Compare.rejects(() -> p + "col2im columns offset 1", () -> ic.col2im(g, cols, 1, img, 0));
+            Compare.rejects(() -> p + "col2im image offset -1", () -> ic.col2im(g, cols, 0, img, -1));
+        }
+    }
+
+    private static void checkIm2col(Kernels subject, long seed, ConvShape s) {
+        SplittableRandom r = Prop.data(seed);
+        float[] img = Gen.values(r, s.imageLength());
+        float[] cols0 = Gen.nan(s.colsLength());
+        float[] expected = runIm2col(KernelCase.reference().im2col(), s, img, cols0);
+        float[] actual = runIm2col(subject.im2col(), s, img, cols0);
+        float[] again = runIm2col(subject.im2col(), s, img, cols0);
+        IntFunction<String> where = i -> colsIndex(s, i);
+        Compare.sameBits(s.toString(), actual, again, where);
+        // Pure data movement (and zeros for the padding): exact, every element of the column segment.
+        Compare.close("im2col " + s, actual, expected, new double[actual.length], where);
+    }
+
+    private static void checkCol2im(Kernels subject, long seed, ConvShape s) {
+        SplittableRandom r = Prop.data(seed);
+        float[] img0 = Gen.values(r, s.imageLength());
+        float[] cols = Gen.values(r, s.colsLength());
+        Im2col ref = KernelCase.reference().im2col();
+        float[] expected = runCol2im(ref, s, cols, img0);
+        float[] actual = runCol2im(subject.im2col(), s, cols, img0);
+        float[] again = runCol2im(subject.im2col(), s, cols, img0);
+        float[] absSum = runCol2im(ref, s, Gen.abs(cols), Gen.abs(img0));
+        IntFunction<String> where = i -> {
+            int rel = i - s.offImg();
+            ConvGeometry g = s.g();
+            return rel >= 0 && rel < g.imageSize()
+                    ? "img[" + rel / (g.height() * g.width()) + ", " + rel / g.width() % g.height() + ", " + rel % g.width() + "]"
+                    : "image segment float " + i + " (outside the image, must be untouched)";
+        };
+        Compare.sameBits(s.toString(), actual, again, where);
+        double[] tol = new double[actual.length];
+        int terms = s.g().kernelH() * s.g().kernelW() + 1;
+        for (int i = s.offImg(); i < s.offImg() + s.g().imageSize(); i++) {
+            // each pixel adds at most kh*kw column entries to its old value: a float sum of that many terms in any
+            // order errs by at most ~terms eps of the sum of their magnitudes (x2 slack).
+            tol[i] = 2 * terms * Gen.EPS * absSum[i];
+        }
+        Compare.close("col2im " + s, actual, expected, tol, where);
+    }
+
+    private static String colsIndex(ConvShape s, int i) {
+        int rel = i - s.offCols();
+        int n = s.g().colCols();
+        return rel >= 0 && rel < s.g().colRows() * n ? "cols[" + rel / n + ", " + rel % n + "]"
+                : "column segment float " + i + " (outside the column matrix, must be untouched)";
+    }
+
+    private static float[] runIm2col(Im2col ic, ConvShape s, float[] img, float[] cols0) {
+        try (Workspace ws = new Workspace("im2col " + s)) {
+            MemorySegment cols = Gen.segment(ws, cols0);
+            ic.im2col(s.g(), Gen.segment(ws, img), s.offImg(), cols, s.offCols());
+            return Gen.read(cols);
+        }
+    }
+
+    private static float[] runCol2im(Im2col ic, ConvShape s, float[] cols, float[] img0) {
+        try (Workspace ws = new Workspace("col2im " + s)) {
+            MemorySegment img = Gen.segment(ws, img0);
+            ic.col2im(s.g(), Gen.segment(ws, cols), s.offCols(), img, s.offImg());
+            return Gen.read(img);
+        }
+    }
+}
