@@ -1,14 +1,13 @@
 package dev.latent.kernel.simd;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
 
 import dev.latent.kernel.Bounds;
 import dev.latent.kernel.Gemm;
 import dev.latent.kernel.Transpose;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -131,16 +130,13 @@ final class SimdGemm implements Gemm {
         if (beta == 1f) {
             return;
         }
-        FloatVector vb = FloatVector.broadcast(F, beta);
-        FloatVector zero = FloatVector.zero(F);
         for (int i = 0; i < m; i++) {
-            long row = (cOff + (long) i * ldc) * Float.BYTES;
-            for (int j = 0; j < n; j += L) {
-                VectorMask<Float> mask = F.indexInRange(j, n);
-                long at = row + (long) j * Float.BYTES;
-                FloatVector v = beta == 0f ? zero
-                        : FloatVector.fromMemorySegment(F, c, at, SimdShape.ORDER, mask).mul(vb);
-                v.intoMemorySegment(c, at, SimdShape.ORDER, mask);
+            long row = cOff + (long) i * ldc;
+            if (beta == 0f) {
+                SimdElementwise.fillRun(c, row, n, 0f);
+            } else {
+                SimdElementwise.loop(SimdElementwise.SCALE, n, beta, c, row * Float.BYTES, c, row * Float.BYTES,
+                        c, row * Float.BYTES);
             }
         }
     }
@@ -427,12 +423,14 @@ final class SimdGemm implements Gemm {
                         s1 = SimdShape.fma(FloatVector.fromArray(F, x, p + L),
                                 FloatVector.fromMemorySegment(F, b, base + (long) (p + L) * Float.BYTES, SimdShape.ORDER), s1);
                     }
-                    for (; p < k; p += L) {
-                        VectorMask<Float> mask = F.indexInRange(p, k);
-                        s0 = SimdShape.fma(FloatVector.fromArray(F, x, p, mask),
-                                FloatVector.fromMemorySegment(F, b, base + (long) p * Float.BYTES, SimdShape.ORDER, mask), s0);
+                    for (int bound = k - L; p <= bound; p += L) {
+                        s0 = SimdShape.fma(FloatVector.fromArray(F, x, p),
+                                FloatVector.fromMemorySegment(F, b, base + (long) p * Float.BYTES, SimdShape.ORDER), s0);
                     }
-                    float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+                    float sum = SimdMath.sum(s0.add(s1));
+                    for (; p < k; p++) {
+                        sum = SimdShape.fma(x[p], b.get(JAVA_FLOAT_UNALIGNED, base + (long) p * Float.BYTES), sum);
+                    }
                     long ci = cOff + j;
                     float out = alpha * sum;
                     if (beta != 0f) {
@@ -469,7 +467,7 @@ final class SimdGemm implements Gemm {
             s3.intoArray(tile, 3 * L);
         }
 
-        /** tile[0 .. w) = sum_p x[p] B[p, j .. j+w), w <= L, one (masked when w < L) vector. */
+        /** tile[0 .. w) = sum_p x[p] B[p, j .. j+w), w <= L: one vector, or scalar when w < L. */
         private void rowAxpy1(int j, int w, float[] tile) {
             FloatVector s0 = FloatVector.zero(F);
             float[] x = row;
@@ -480,10 +478,16 @@ final class SimdGemm implements Gemm {
                     s0 = SimdShape.fma(FloatVector.broadcast(F, x[p]), FloatVector.fromMemorySegment(F, b, at, SimdShape.ORDER), s0);
                 }
             } else {
-                VectorMask<Float> m = F.indexInRange(0, w);
-                for (int p = 0; p < k; p++, at += step) {
-                    s0 = SimdShape.fma(FloatVector.broadcast(F, x[p]), FloatVector.fromMemorySegment(F, b, at, SimdShape.ORDER, m), s0);
+                // Edge (w < L): scalar, with the same fused roundings as the lanes, summed in the same order.
+                long row = bOff + j;
+                for (int q = 0; q < w; q++) {
+                    float acc = 0f;
+                    for (int p = 0; p < k; p++) {
+                        acc = SimdShape.fma(x[p], b.getAtIndex(JAVA_FLOAT, row + (long) p * ldb + q), acc);
+                    }
+                    tile[q] = acc;
                 }
+                return;
             }
             s0.intoArray(tile, 0);
         }

@@ -1,13 +1,13 @@
 package dev.latent.kernel.simd;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
 
 import dev.latent.kernel.Bounds;
 import dev.latent.kernel.ConvGeometry;
 import dev.latent.kernel.Im2col;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -121,12 +121,9 @@ final class SimdIm2col implements Im2col {
                     .add(FloatVector.fromMemorySegment(F, src, sb + o, SimdShape.ORDER))
                     .intoMemorySegment(dst, db + o, SimdShape.ORDER);
         }
-        if (x < n) {
-            VectorMask<Float> m = F.indexInRange(x, n);
+        for (; x < n; x++) {
             long o = (long) x * Float.BYTES;
-            FloatVector.fromMemorySegment(F, dst, db + o, SimdShape.ORDER, m)
-                    .add(FloatVector.fromMemorySegment(F, src, sb + o, SimdShape.ORDER, m))
-                    .intoMemorySegment(dst, db + o, SimdShape.ORDER, m);
+            dst.set(JAVA_FLOAT_UNALIGNED, db + o, dst.get(JAVA_FLOAT_UNALIGNED, db + o) + src.get(JAVA_FLOAT_UNALIGNED, sb + o));
         }
     }
 }
