@@ -1,0 +1,223 @@
+package dev.latent.kernel.simd;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+import dev.latent.kernel.Bounds;
+import dev.latent.kernel.Elementwise;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Level-1 loops: a vector body up to {@code loopBound}, then a scalar tail with the same roundings (no
+ * masked accesses: near a segment's end they leave the intrinsic path and allocate). Every method but
+ * {@link #dot} rounds each element exactly as the written formula does (axpy is a multiply then an
+ * add, not an FMA), so results equal the scalar reference bit for bit. These loops are memory bound:
+ * they run on the calling thread.
+ *
+ * <p>All loops live in one static method, {@link #loop}, chunked to {@link #CHUNK} floats per call: it
+ * is larger than C2's FreqInlineSize, so it is a compile root of its own (never inlined deep into a
+ * layer's call chain, where the vectors would be boxed), and it is called often enough to be compiled
+ * within a few training steps.
+ */
+final class SimdElementwise implements Elementwise {
+
+    private static final VectorSpecies<Float> F = SimdShape.FLOAT;
+    private static final int L = SimdShape.LANES;
+    /** Floats per compiled chunk call. */
+    static final int CHUNK = 4096;
+
+    static final int AXPY = 0;
+    static final int SCALE = 1;
+    static final int FILL = 2;
+    static final int MUL = 3;
+    static final int ADD = 4;
+
+    @Override
+    public void axpy(int n, float alpha, MemorySegment x, long xOff, MemorySegment y, long yOff) {
+        Bounds.count("axpy n", n);
+        Bounds.run("axpy x", x, xOff, n);
+        Bounds.run("axpy y", y, yOff, n);
+        run(AXPY, n, alpha, x, xOff, y, yOff, y, yOff);
+    }
+
+    @Override
+    public void scale(int n, float alpha, MemorySegment x, long xOff) {
+        Bounds.count("scale n", n);
+        Bounds.run("scale x", x, xOff, n);
+        run(SCALE, n, alpha, x, xOff, x, xOff, x, xOff);
+    }
+
+    @Override
+    public void fill(int n, float value, MemorySegment x, long xOff) {
+        Bounds.count("fill n", n);
+        Bounds.run("fill x", x, xOff, n);
+        fillRun(x, xOff, n, value);
+    }
+
+    /** x[off .. off+n) = value, unchecked beyond the segment's own bounds checks. */
+    static void fillRun(MemorySegment x, long off, int n, float value) {
+        run(FILL, n, value, x, off, x, off, x, off);
+    }
+
+    @Override
+    public void copy(int n, MemorySegment src, long srcOff, MemorySegment dst, long dstOff) {
+        Bounds.count("copy n", n);
+        Bounds.run("copy src", src, srcOff, n);
+        Bounds.run("copy dst", dst, dstOff, n);
+        // MemorySegment.copy is memmove (any overlap) and already a vectorised bulk copy.
+        MemorySegment.copy(src, srcOff * Float.BYTES, dst, dstOff * Float.BYTES, (long) n * Float.BYTES);
+    }
+
+    @Override
+    public void mul(int n, MemorySegment x, long xOff, MemorySegment y, long yOff, MemorySegment out, long outOff) {
+        Bounds.count("mul n", n);
+        Bounds.run("mul x", x, xOff, n);
+        Bounds.run("mul y", y, yOff, n);
+        Bounds.run("mul out", out, outOff, n);
+        run(MUL, n, 0f, x, xOff, y, yOff, out, outOff);
+    }
+
+    @Override
+    public void addBias(int rows, int cols, MemorySegment bias, long biasOff, MemorySegment c, long cOff, int ldc) {
+        Bounds.run("addBias bias", bias, biasOff, cols);
+        Bounds.matrix("addBias C", c, cOff, rows, cols, ldc);
+        for (int r = 0; r < rows; r++) {
+            long row = cOff + (long) r * ldc;
+            run(ADD, cols, 0f, c, row, bias, biasOff, c, row);
+        }
+    }
+
+    /** Four independent accumulators hide the FMA latency (4 cycles) at one load pair per cycle. */
+    @Override
+    public float dot(int n, MemorySegment x, long xOff, MemorySegment y, long yOff) {
+        Bounds.count("dot n", n);
+        Bounds.run("dot x", x, xOff, n);
+        Bounds.run("dot y", y, yOff, n);
+        return dotRun(n, x, xOff * Float.BYTES, y, yOff * Float.BYTES);
+    }
+
+    /**
+     * sum x[i] y[i] over n floats at byte offsets xb, yb: chunk partial sums (each: four vector
+     * accumulators, a fixed-order lane sum, then the scalar tail) added in chunk order.
+     */
+    static float dotRun(int n, MemorySegment x, long xb, MemorySegment y, long yb) {
+        float sum = 0f;
+        for (int c = 0; c < n; c += CHUNK) {
+            long o = (long) c * Float.BYTES;
+            sum += dotChunk(Math.min(CHUNK, n - c), x, xb + o, y, yb + o);
+        }
+        return sum;
+    }
+
+    /** Runs op over n floats in chunks; offsets are float indices. */
+    private static void run(int op, int n, float alpha, MemorySegment x, long xOff, MemorySegment y, long yOff,
+                            MemorySegment out, long outOff) {
+        for (int c = 0; c < n; c += CHUNK) {
+            loop(op, Math.min(CHUNK, n - c), alpha, x, (xOff + c) * Float.BYTES, y, (yOff + c) * Float.BYTES,
+                    out, (outOff + c) * Float.BYTES);
+        }
+    }
+
+    /**
+     * sum x y over one chunk of n floats at byte offsets: four vector accumulators, a fixed-order lane
+     * sum, then the scalar tail in index order. Its own compile root, apart from {@link #loop}: together
+     * they exceed what C1 can register-allocate.
+     */
+    static float dotChunk(int n, MemorySegment x, long xb, MemorySegment y, long yb) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        FloatVector s0 = FloatVector.zero(F);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
+        long vb = (long) L * Float.BYTES;
+        for (int b4 = n - 4 * L; i <= b4; i += 4 * L) {
+            long o = (long) i * Float.BYTES;
+            s0 = SimdShape.fma(FloatVector.fromMemorySegment(F, x, xb + o, SimdShape.ORDER),
+                    FloatVector.fromMemorySegment(F, y, yb + o, SimdShape.ORDER), s0);
+            s1 = SimdShape.fma(FloatVector.fromMemorySegment(F, x, xb + o + vb, SimdShape.ORDER),
+                    FloatVector.fromMemorySegment(F, y, yb + o + vb, SimdShape.ORDER), s1);
+            s2 = SimdShape.fma(FloatVector.fromMemorySegment(F, x, xb + o + 2 * vb, SimdShape.ORDER),
+                    FloatVector.fromMemorySegment(F, y, yb + o + 2 * vb, SimdShape.ORDER), s2);
+            s3 = SimdShape.fma(FloatVector.fromMemorySegment(F, x, xb + o + 3 * vb, SimdShape.ORDER),
+                    FloatVector.fromMemorySegment(F, y, yb + o + 3 * vb, SimdShape.ORDER), s3);
+        }
+        for (; i < bound; i += L) {
+            long o = (long) i * Float.BYTES;
+            s0 = SimdShape.fma(FloatVector.fromMemorySegment(F, x, xb + o, SimdShape.ORDER),
+                    FloatVector.fromMemorySegment(F, y, yb + o, SimdShape.ORDER), s0);
+        }
+        float sum = SimdMath.sum(s0.add(s1).add(s2.add(s3)));
+        for (; i < n; i++) {
+            long o = (long) i * Float.BYTES;
+            sum = SimdShape.fma(x.get(JAVA_FLOAT_UNALIGNED, xb + o), y.get(JAVA_FLOAT_UNALIGNED, yb + o), sum);
+        }
+        return sum;
+    }
+
+    /**
+     * One chunk of n floats at byte offsets: AXPY out = y + alpha x (out is y), SCALE out = alpha x,
+     * FILL out = alpha, MUL out = x y, ADD out = x + y.
+     */
+    static void loop(int op, int n, float alpha, MemorySegment x, long xb, MemorySegment y, long yb,
+                      MemorySegment out, long ob) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        if (op == AXPY) {
+            FloatVector va = FloatVector.broadcast(F, alpha);
+            for (; i < bound; i += L) {
+                long o = (long) i * Float.BYTES;
+                FloatVector vy = FloatVector.fromMemorySegment(F, y, yb + o, SimdShape.ORDER);
+                FloatVector vx = FloatVector.fromMemorySegment(F, x, xb + o, SimdShape.ORDER);
+                vy.add(vx.mul(va)).intoMemorySegment(out, ob + o, SimdShape.ORDER);
+            }
+            for (; i < n; i++) {
+                long o = (long) i * Float.BYTES;
+                out.set(JAVA_FLOAT_UNALIGNED, ob + o, y.get(JAVA_FLOAT_UNALIGNED, yb + o) + x.get(JAVA_FLOAT_UNALIGNED, xb + o) * alpha);
+            }
+        } else if (op == SCALE) {
+            FloatVector va = FloatVector.broadcast(F, alpha);
+            for (; i < bound; i += L) {
+                long o = (long) i * Float.BYTES;
+                va.mul(FloatVector.fromMemorySegment(F, x, xb + o, SimdShape.ORDER)).intoMemorySegment(out, ob + o, SimdShape.ORDER);
+            }
+            for (; i < n; i++) {
+                long o = (long) i * Float.BYTES;
+                out.set(JAVA_FLOAT_UNALIGNED, ob + o, alpha * x.get(JAVA_FLOAT_UNALIGNED, xb + o));
+            }
+        } else if (op == FILL) {
+            FloatVector v = FloatVector.broadcast(F, alpha);
+            for (; i < bound; i += L) {
+                v.intoMemorySegment(out, ob + (long) i * Float.BYTES, SimdShape.ORDER);
+            }
+            for (; i < n; i++) {
+                out.set(JAVA_FLOAT_UNALIGNED, ob + (long) i * Float.BYTES, alpha);
+            }
+        } else if (op == MUL) {
+            for (; i < bound; i += L) {
+                long o = (long) i * Float.BYTES;
+                FloatVector.fromMemorySegment(F, x, xb + o, SimdShape.ORDER)
+                        .mul(FloatVector.fromMemorySegment(F, y, yb + o, SimdShape.ORDER))
+                        .intoMemorySegment(out, ob + o, SimdShape.ORDER);
+            }
+            for (; i < n; i++) {
+                long o = (long) i * Float.BYTES;
+                out.set(JAVA_FLOAT_UNALIGNED, ob + o, x.get(JAVA_FLOAT_UNALIGNED, xb + o) * y.get(JAVA_FLOAT_UNALIGNED, yb + o));
+            }
+        } else if (op == ADD) {
+            for (; i < bound; i += L) {
+                long o = (long) i * Float.BYTES;
+                FloatVector.fromMemorySegment(F, x, xb + o, SimdShape.ORDER)
+                        .add(FloatVector.fromMemorySegment(F, y, yb + o, SimdShape.ORDER))
+                        .intoMemorySegment(out, ob + o, SimdShape.ORDER);
+            }
+            for (; i < n; i++) {
+                long o = (long) i * Float.BYTES;
+                out.set(JAVA_FLOAT_UNALIGNED, ob + o, x.get(JAVA_FLOAT_UNALIGNED, xb + o) + y.get(JAVA_FLOAT_UNALIGNED, yb + o));
+            }
+        } else {
+            throw new IllegalStateException("elementwise op " + op);
+        }
+    }
+}
