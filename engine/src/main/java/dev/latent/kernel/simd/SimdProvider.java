@@ -1,0 +1,49 @@
+package dev.latent.kernel.simd;
+
+import dev.latent.kernel.KernelProvider;
+import dev.latent.kernel.Kernels;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The Vector API kernels: packed multi-threaded GEMM and vectorised level-1, reduction, activation,
+ * softmax and im2col loops, all on one vector shape ({@link SimdShape}) and one thread pool
+ * ({@link SimdPool}).
+ */
+public final class SimdProvider implements KernelProvider {
+
+    @Override
+    public String name() {
+        return "simd";
+    }
+
+    @Override
+    public int priority() {
+        return 100;
+    }
+
+    /** Checks the incubator module without loading any of its classes (that would fail if it is absent). */
+    @Override
+    public Optional<String> unavailableReason() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            return Optional.of("module jdk.incubator.vector not readable: add --add-modules jdk.incubator.vector");
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public Kernels create(Kernels fallback) {
+        // Validate the requested size first, so a bad value is a plain IllegalArgumentException naming
+        // the property rather than an ExceptionInInitializerError.
+        SimdShape.bits(System.getProperty(SimdShape.PROPERTY));
+        SimdPool pool = SimdPool.SHARED;
+        return new Kernels("simd", new SimdGemm(pool), new SimdElementwise(), new SimdReductions(),
+                new SimdActivations(), new SimdSoftmax(), new SimdIm2col(),
+                Map.of("vector.bits", Integer.toString(SimdShape.BITS),
+                        "lanes", Integer.toString(SimdShape.LANES),
+                        "fma", SimdShape.FMA ? "intrinsic" : "multiply+add (no hardware FMA)",
+                        "threads", Integer.toString(pool.threads()),
+                        "gemm.tile", SimdGemm.MR + "x" + SimdGemm.NR + " kc" + SimdGemm.KC,
+                        "accumulation", "float"));
+    }
+}
