@@ -7,6 +7,7 @@ import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -43,6 +44,8 @@ public final class Conv2d implements Layer {
     private int chunk;
     private Tensor cols;
     private Tensor rows;
+    private float[] colsHeap;
+    private float[] imgHeap;
 
     public Conv2d(String name, int inC, int outC, int kernel, int stride, int pad, boolean bias) {
         if (inC < 1 || outC < 1 || kernel < 1 || stride < 1 || pad < 0) {
@@ -100,7 +103,9 @@ public final class Conv2d implements Layer {
         this.outSample = outputShape(inputShape);
         this.weight = slab.take(name + ".weight", true, outC, g.colRows());
         this.biasParam = bias ? slab.take(name + ".bias", false, outC) : null;
-        this.chunk = ConvColumns.chunk(maxBatch, g.colRows(), g.colCols(), outC);
+        this.chunk = ConvColumns.chunk(maxBatch, g.colRows(), g.colCols(), outC, g.imageSize());
+        this.colsHeap = new float[g.colRows() * chunk * g.colCols()];
+        this.imgHeap = new float[chunk * g.imageSize()];
         this.cols = scratch.allocate(g.colRows(), chunk * g.colCols());
         this.rows = scratch.allocate(outC, chunk * g.colCols());
     }
@@ -131,7 +136,6 @@ public final class Conv2d implements Layer {
         int l = g.colCols();
         int inSize = g.imageSize();
         int outSize = outC * l;
-        MemorySegment xs = x.segment();
         MemorySegment cs = cols.segment();
         MemorySegment rs = rows.segment();
         Tensor w = weight.value();
@@ -140,9 +144,7 @@ public final class Conv2d implements Layer {
         for (int n0 = 0; n0 < b; n0 += per) {
             int nb = Math.min(per, b - n0);
             int ld = nb * l;
-            for (int j = 0; j < nb; j++) {
-                ConvColumns.im2col(g, xs, x.offset() + (long) (n0 + j) * inSize, cs, cols.offset() + (long) j * l, ld);
-            }
+            columns(x, n0, nb, ld);
             float beta = 0f;
             if (biasParam != null) {
                 // rows (OC, nb*L) starts as b 1^T and the GEMM adds W cols: one rounding per product sum
@@ -188,10 +190,7 @@ public final class Conv2d implements Layer {
                 Tensor gb = biasParam.grad();
                 k.reductions().rowSums(outC, ld, rs, rows.offset(), ld, 1f, gb.segment(), gb.offset());
             }
-            for (int j = 0; j < nb; j++) {
-                ConvColumns.im2col(g, x.segment(), x.offset() + (long) (n0 + j) * inSize, cs,
-                        cols.offset() + (long) j * l, ld);
-            }
+            columns(x, n0, nb, ld);
             // dW (OC, K) += dY (OC, nb*L) cols^T (nb*L, K)
             k.gemm().gemm(Transpose.N, Transpose.T, outC, kk, ld, 1f, rs, rows.offset(), ld,
                     cs, cols.offset(), ld, 1f, gw.segment(), gw.offset(), kk);
@@ -199,13 +198,25 @@ public final class Conv2d implements Layer {
                 // dcols (K, nb*L) = W^T (K, OC) dY (OC, nb*L), then dx_n = col2im(dcols_n) per sample
                 k.gemm().gemm(Transpose.T, Transpose.N, kk, ld, outC, 1f, w.segment(), w.offset(), kk,
                         rs, rows.offset(), ld, 0f, cs, cols.offset(), ld);
-                long dxOff = dx.offset() + (long) n0 * inSize;
-                k.elementwise().fill(nb * inSize, 0f, dx.segment(), dxOff);
+                ConvColumns.load(cs, cols.offset(), colsHeap, kk * ld);
+                Arrays.fill(imgHeap, 0, nb * inSize, 0f);
                 for (int j = 0; j < nb; j++) {
-                    ConvColumns.col2im(g, cs, cols.offset() + (long) j * l, ld, dx.segment(), dxOff + (long) j * inSize);
+                    ConvColumns.col2im(g, colsHeap, j * l, ld, imgHeap, j * inSize);
                 }
+                ConvColumns.store(imgHeap, nb * inSize, dx.segment(), dx.offset() + (long) n0 * inSize);
             }
         }
+    }
+
+    /** cols (K, nb*L) = the im2col of samples [n0, n0 + nb) of x side by side, staged through the heap. */
+    private void columns(Tensor x, int n0, int nb, int ld) {
+        int inSize = g.imageSize();
+        int l = g.colCols();
+        ConvColumns.load(x.segment(), x.offset() + (long) n0 * inSize, imgHeap, nb * inSize);
+        for (int j = 0; j < nb; j++) {
+            ConvColumns.im2col(g, imgHeap, j * inSize, colsHeap, j * l, ld);
+        }
+        ConvColumns.store(colsHeap, g.colRows() * ld, cols.segment(), cols.offset());
     }
 
     /** The weight (OC, C*k*k): PyTorch's (OC, C, k, k) in the same memory order. */

@@ -7,6 +7,7 @@ import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -46,6 +47,8 @@ public final class ConvTranspose2d implements Layer {
     private int chunk;
     private Tensor cols;
     private Tensor rows;
+    private float[] colsHeap;
+    private float[] imgHeap;
 
     public ConvTranspose2d(String name, int inC, int outC, int kernel, int stride, int pad, int outputPad, boolean bias) {
         if (inC < 1 || outC < 1 || kernel < 1 || stride < 1 || pad < 0 || outputPad < 0 || outputPad >= stride) {
@@ -108,7 +111,9 @@ public final class ConvTranspose2d implements Layer {
         this.outSample = outputShape(inputShape);
         this.weight = slab.take(name + ".weight", true, inC, g.colRows());
         this.biasParam = bias ? slab.take(name + ".bias", false, outC) : null;
-        this.chunk = ConvColumns.chunk(maxBatch, g.colRows(), g.colCols(), inC);
+        this.chunk = ConvColumns.chunk(maxBatch, g.colRows(), g.colCols(), inC, g.imageSize());
+        this.colsHeap = new float[g.colRows() * chunk * g.colCols()];
+        this.imgHeap = new float[chunk * g.imageSize()];
         this.cols = scratch.allocate(g.colRows(), chunk * g.colCols());
         this.rows = scratch.allocate(inC, chunk * g.colCols());
     }
@@ -143,7 +148,6 @@ public final class ConvTranspose2d implements Layer {
         int outSize = g.imageSize();
         MemorySegment cs = cols.segment();
         MemorySegment rs = rows.segment();
-        MemorySegment ys = y.segment();
         Tensor w = weight.value();
         int chunks = (b + chunk - 1) / chunk;
         int per = (b + chunks - 1) / chunks;
@@ -154,21 +158,23 @@ public final class ConvTranspose2d implements Layer {
             ConvColumns.toChannelMajor(nb, inC, l, x.segment(), x.offset() + (long) n0 * inSize, rs, rows.offset(), ld);
             k.gemm().gemm(Transpose.T, Transpose.N, kk, ld, inC, 1f, w.segment(), w.offset(), kk,
                     rs, rows.offset(), ld, 0f, cs, cols.offset(), ld);
-            long yOff = y.offset() + (long) n0 * outSize;
+            ConvColumns.load(cs, cols.offset(), colsHeap, kk * ld);
             if (biasParam != null) {
                 // y_n starts as the bias planes, col2im adds the taps onto them
                 Tensor bv = biasParam.value();
                 for (int j = 0; j < nb; j++) {
                     for (int o = 0; o < outC; o++) {
-                        k.elementwise().fill(outPixels, bv.get(o), ys, yOff + (long) j * outSize + (long) o * outPixels);
+                        int at = j * outSize + o * outPixels;
+                        Arrays.fill(imgHeap, at, at + outPixels, bv.get(o));
                     }
                 }
             } else {
-                k.elementwise().fill(nb * outSize, 0f, ys, yOff);
+                Arrays.fill(imgHeap, 0, nb * outSize, 0f);
             }
             for (int j = 0; j < nb; j++) {
-                ConvColumns.col2im(g, cs, cols.offset() + (long) j * l, ld, ys, yOff + (long) j * outSize);
+                ConvColumns.col2im(g, colsHeap, j * l, ld, imgHeap, j * outSize);
             }
+            ConvColumns.store(imgHeap, nb * outSize, y.segment(), y.offset() + (long) n0 * outSize);
         }
     }
 
@@ -201,10 +207,11 @@ public final class ConvTranspose2d implements Layer {
         for (int n0 = 0; n0 < b; n0 += per) {
             int nb = Math.min(per, b - n0);
             int ld = nb * l;
+            ConvColumns.load(dy.segment(), dy.offset() + (long) n0 * outSize, imgHeap, nb * outSize);
             for (int j = 0; j < nb; j++) {
-                ConvColumns.im2col(g, dy.segment(), dy.offset() + (long) (n0 + j) * outSize, cs,
-                        cols.offset() + (long) j * l, ld);
+                ConvColumns.im2col(g, imgHeap, j * outSize, colsHeap, j * l, ld);
             }
+            ConvColumns.store(colsHeap, kk * ld, cs, cols.offset());
             ConvColumns.toChannelMajor(nb, inC, l, x.segment(), x.offset() + (long) n0 * inSize, rs, rows.offset(), ld);
             // dW (C, K) += X (C, nb*L) cols^T (nb*L, K)
             k.gemm().gemm(Transpose.N, Transpose.T, inC, kk, ld, 1f, rs, rows.offset(), ld,
