@@ -46,6 +46,7 @@ public final class Conv2d implements Layer {
     private Tensor rows;
     private float[] colsHeap;
     private float[] imgHeap;
+    private ConvColumns.Gather gather;
 
     public Conv2d(String name, int inC, int outC, int kernel, int stride, int pad, boolean bias) {
         if (inC < 1 || outC < 1 || kernel < 1 || stride < 1 || pad < 0) {
@@ -106,6 +107,7 @@ public final class Conv2d implements Layer {
         this.chunk = ConvColumns.chunk(maxBatch, g.colRows(), g.colCols(), outC, g.imageSize());
         this.colsHeap = new float[g.colRows() * chunk * g.colCols()];
         this.imgHeap = new float[chunk * g.imageSize()];
+        this.gather = new ConvColumns.Gather(g);
         this.cols = scratch.allocate(g.colRows(), chunk * g.colCols());
         this.rows = scratch.allocate(outC, chunk * g.colCols());
     }
@@ -201,7 +203,7 @@ public final class Conv2d implements Layer {
                 ConvColumns.load(cs, cols.offset(), colsHeap, kk * ld);
                 Arrays.fill(imgHeap, 0, nb * inSize, 0f);
                 for (int j = 0; j < nb; j++) {
-                    ConvColumns.col2im(g, colsHeap, j * l, ld, imgHeap, j * inSize);
+                    gather.col2im(colsHeap, j * l, ld, imgHeap, j * inSize);
                 }
                 ConvColumns.store(imgHeap, nb * inSize, dx.segment(), dx.offset() + (long) n0 * inSize);
             }
@@ -214,7 +216,7 @@ public final class Conv2d implements Layer {
         int l = g.colCols();
         ConvColumns.load(x.segment(), x.offset() + (long) n0 * inSize, imgHeap, nb * inSize);
         for (int j = 0; j < nb; j++) {
-            ConvColumns.im2col(g, imgHeap, j * inSize, colsHeap, j * l, ld);
+            gather.im2col(imgHeap, j * inSize, colsHeap, j * l, ld);
         }
         ConvColumns.store(colsHeap, g.colRows() * ld, cols.segment(), cols.offset());
     }

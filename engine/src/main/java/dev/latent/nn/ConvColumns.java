@@ -38,89 +38,112 @@ final class ConvColumns {
     static final long TARGET_FLOATS = Long.getLong("latent.conv.chunkFloats", 1L << 20);
 
     /**
-     * The column matrix of the image at {@code img[imgOff ...]} written into rows of leading dimension
-     * {@code ld} starting at {@code cols[colsOff]} (g.colRows() rows of g.colCols() floats; padding reads 0).
-     * Heap arrays: the layers stage their chunk through them (one bulk copy each way), which is several
-     * times faster than element-wise segment access for these short, strided runs.
+     * A gather table for one geometry: im2col and col2im over heap arrays. The image is first copied
+     * into a zero-bordered buffer (Hp = H + 2 padH, Wp = W + 2 padW) so that every window lies inside
+     * it; then column-matrix row (c, i, j) is {@code cols[r, l] = padded[c, i + oy(l) sh, j + ox(l) sw]}
+     * for l = oy * outW + ox, i.e. one flat loop over L through the precomputed offsets
+     * {@code tab[l] = oy sh Wp + ox sw}: no padding branches and no short inner loops.
      */
-    static void im2col(ConvGeometry g, float[] img, int imgOff, float[] cols, int colsOff, int ld) {
-        int outH = g.outH();
-        int outW = g.outW();
-        int sh = g.strideH();
-        int sw = g.strideW();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int h = g.height();
-        int w = g.width();
-        int pw = g.padW();
-        for (int c = 0; c < g.channels(); c++) {
-            int plane = imgOff + c * h * w;
-            for (int i = 0; i < kh; i++) {
-                for (int j = 0; j < kw; j++) {
-                    int row = colsOff + ((c * kh + i) * kw + j) * ld;
-                    int x0 = firstInside(j, pw, sw, outW);
-                    int x1 = endInside(j, pw, sw, w, outW);
-                    for (int y = 0; y < outH; y++) {
-                        int iy = y * sh - g.padH() + i;
-                        int dst = row + y * outW;
-                        if (iy < 0 || iy >= h || x0 >= x1) {
-                            Arrays.fill(cols, dst, dst + outW, 0f);
-                            continue;
-                        }
-                        for (int x = 0; x < x0; x++) {
-                            cols[dst + x] = 0f;
-                        }
-                        int src = plane + iy * w - pw + j;
-                        if (sw == 1) {
-                            System.arraycopy(img, src + x0, cols, dst + x0, x1 - x0);
-                        } else {
-                            for (int x = x0; x < x1; x++) {
-                                cols[dst + x] = img[src + x * sw];
-                            }
-                        }
-                        for (int x = x1; x < outW; x++) {
-                            cols[dst + x] = 0f;
+    static final class Gather {
+        private final ConvGeometry g;
+        private final int hp;
+        private final int wp;
+        private final boolean padded;
+        private final int[] tab;
+        /** im2col's zero-bordered copy of the image: only the interior is ever written. */
+        private final float[] pad;
+        /** col2im's zero-bordered accumulator (its border collects the dropped terms). */
+        private final float[] acc;
+
+        Gather(ConvGeometry g) {
+            this.g = g;
+            this.hp = g.height() + 2 * g.padH();
+            this.wp = g.width() + 2 * g.padW();
+            this.padded = g.padH() != 0 || g.padW() != 0;
+            this.tab = new int[g.colCols()];
+            int outW = g.outW();
+            for (int l = 0; l < tab.length; l++) {
+                tab[l] = (l / outW) * g.strideH() * wp + (l % outW) * g.strideW();
+            }
+            int size = padded ? Math.multiplyExact(g.channels(), Math.multiplyExact(hp, wp)) : 0;
+            this.pad = new float[size];
+            this.acc = new float[size];
+        }
+
+        /**
+         * The column matrix of the image at {@code img[imgOff ...]} written into rows of leading dimension
+         * {@code ld} starting at {@code cols[colsOff]} (g.colRows() rows of g.colCols() floats; padding reads 0).
+         */
+        void im2col(float[] img, int imgOff, float[] cols, int colsOff, int ld) {
+            int h = g.height();
+            int w = g.width();
+            float[] src = img;
+            int srcOff = imgOff;
+            if (padded) {
+                // The border of pad is never written here, so it stays 0.
+                for (int c = 0; c < g.channels(); c++) {
+                    for (int y = 0; y < h; y++) {
+                        System.arraycopy(img, imgOff + (c * h + y) * w, pad, (c * hp + y + g.padH()) * wp + g.padW(), w);
+                    }
+                }
+                src = pad;
+                srcOff = 0;
+            }
+            int[] t = tab;
+            int l = t.length;
+            int kh = g.kernelH();
+            int kw = g.kernelW();
+            for (int c = 0, r = 0; c < g.channels(); c++) {
+                for (int i = 0; i < kh; i++) {
+                    for (int j = 0; j < kw; j++, r++) {
+                        int base = srcOff + (c * hp + i) * wp + j;
+                        int dst = colsOff + r * ld;
+                        for (int q = 0; q < l; q++) {
+                            cols[dst + q] = src[base + t[q]];
                         }
                     }
                 }
             }
         }
-    }
 
-    /**
-     * The adjoint of {@link #im2col}: adds every column entry (rows of leading dimension {@code ld} from
-     * {@code cols[colsOff]}) into the image pixel im2col would have read it from; padding is dropped.
-     * Per pixel the terms are added in the reference's order (c, i, j, y, x).
-     */
-    static void col2im(ConvGeometry g, float[] cols, int colsOff, int ld, float[] img, int imgOff) {
-        int outH = g.outH();
-        int outW = g.outW();
-        int sh = g.strideH();
-        int sw = g.strideW();
-        int kh = g.kernelH();
-        int kw = g.kernelW();
-        int h = g.height();
-        int w = g.width();
-        int pw = g.padW();
-        for (int c = 0; c < g.channels(); c++) {
-            int plane = imgOff + c * h * w;
-            for (int i = 0; i < kh; i++) {
-                for (int j = 0; j < kw; j++) {
-                    int row = colsOff + ((c * kh + i) * kw + j) * ld;
-                    int x0 = firstInside(j, pw, sw, outW);
-                    int x1 = endInside(j, pw, sw, w, outW);
-                    if (x0 >= x1) {
-                        continue;
-                    }
-                    for (int y = 0; y < outH; y++) {
-                        int iy = y * sh - g.padH() + i;
-                        if (iy < 0 || iy >= h) {
-                            continue;
+        /**
+         * The adjoint of {@link #im2col}: {@code img[imgOff ...] += } every column entry (rows of leading
+         * dimension {@code ld} from {@code cols[colsOff]}) at the pixel im2col would have read it from;
+         * padding is dropped. Per pixel the terms are summed in the reference's order (row by row of
+         * cols), then added to img once, so a zeroed img receives exactly the reference's col2im.
+         */
+        void col2im(float[] cols, int colsOff, int ld, float[] img, int imgOff) {
+            int h = g.height();
+            int w = g.width();
+            float[] acc = img;
+            int accOff = imgOff;
+            if (padded) {
+                acc = this.acc;
+                Arrays.fill(acc, 0f);
+                accOff = 0;
+            }
+            int[] t = tab;
+            int l = t.length;
+            int kh = g.kernelH();
+            int kw = g.kernelW();
+            for (int c = 0, r = 0; c < g.channels(); c++) {
+                for (int i = 0; i < kh; i++) {
+                    for (int j = 0; j < kw; j++, r++) {
+                        int base = accOff + (c * hp + i) * wp + j;
+                        int src = colsOff + r * ld;
+                        for (int q = 0; q < l; q++) {
+                            acc[base + t[q]] += cols[src + q];
                         }
-                        int src = row + y * outW;
-                        int dst = plane + iy * w - pw + j;
-                        for (int x = x0; x < x1; x++) {
-                            img[dst + x * sw] += cols[src + x];
+                    }
+                }
+            }
+            if (padded) {
+                for (int c = 0; c < g.channels(); c++) {
+                    for (int y = 0; y < h; y++) {
+                        int d = imgOff + (c * h + y) * w;
+                        int s = (c * hp + y + g.padH()) * wp + g.padW();
+                        for (int x = 0; x < w; x++) {
+                            img[d + x] += acc[s + x];
                         }
                     }
                 }
@@ -165,20 +188,5 @@ final class ConvColumns {
                 MemorySegment.copy(src, s * Float.BYTES, dst, d * Float.BYTES, bytes);
             }
         }
-    }
-
-    /** The first output column x with x*sw - pad + j >= 0 (clamped to [0, outW]). */
-    private static int firstInside(int j, int pad, int sw, int outW) {
-        int need = pad - j;
-        return need <= 0 ? 0 : Math.min(outW, (need + sw - 1) / sw);
-    }
-
-    /** One past the last output column x with x*sw - pad + j < width (clamped to [0, outW]). */
-    private static int endInside(int j, int pad, int sw, int width, int outW) {
-        int limit = width + pad - j;
-        if (limit <= 0) {
-            return 0;
-        }
-        return Math.min(outW, (limit - 1) / sw + 1);
     }
 }

@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
  * <p>With g the convolution geometry over the <em>output</em> image (OC, OH, OW) whose column matrix
  * is (K = OC*k*k, L = H*W) (op &lt; s makes g's output size exactly H x W), the batch runs in
  * chunks of nb samples (see {@link ConvColumns#chunk}) so that each GEMM is large. Per chunk:
- * X (C, nb*L) gathered from x, cols (K, nb*L) = W^T X, y_n = b 1^T + col2im(cols_n). Backward:
+ * X (C, nb*L) gathered from x, cols (K, nb*L) = W^T X, y_n = col2im(cols_n) + b 1^T. Backward:
  * db += row sums of dy_n; per chunk cols = the im2col(dy_n) side by side, X gathered again,
  * dW += X cols^T, dX = W cols (reusing X's scratch) scattered to dx. Scratch: cols (K, nb*L) and
  * X (C, nb*L).
@@ -49,6 +49,7 @@ public final class ConvTranspose2d implements Layer {
     private Tensor rows;
     private float[] colsHeap;
     private float[] imgHeap;
+    private ConvColumns.Gather gather;
 
     public ConvTranspose2d(String name, int inC, int outC, int kernel, int stride, int pad, int outputPad, boolean bias) {
         if (inC < 1 || outC < 1 || kernel < 1 || stride < 1 || pad < 0 || outputPad < 0 || outputPad >= stride) {
@@ -114,6 +115,7 @@ public final class ConvTranspose2d implements Layer {
         this.chunk = ConvColumns.chunk(maxBatch, g.colRows(), g.colCols(), inC, g.imageSize());
         this.colsHeap = new float[g.colRows() * chunk * g.colCols()];
         this.imgHeap = new float[chunk * g.imageSize()];
+        this.gather = new ConvColumns.Gather(g);
         this.cols = scratch.allocate(g.colRows(), chunk * g.colCols());
         this.rows = scratch.allocate(inC, chunk * g.colCols());
     }
@@ -159,20 +161,22 @@ public final class ConvTranspose2d implements Layer {
             k.gemm().gemm(Transpose.T, Transpose.N, kk, ld, inC, 1f, w.segment(), w.offset(), kk,
                     rs, rows.offset(), ld, 0f, cs, cols.offset(), ld);
             ConvColumns.load(cs, cols.offset(), colsHeap, kk * ld);
+            Arrays.fill(imgHeap, 0, nb * outSize, 0f);
+            for (int j = 0; j < nb; j++) {
+                gather.col2im(colsHeap, j * l, ld, imgHeap, j * outSize);
+            }
             if (biasParam != null) {
-                // y_n starts as the bias planes, col2im adds the taps onto them
+                // y = col2im(cols) + b: one rounding, as the reference's rank-1 bias update
                 Tensor bv = biasParam.value();
                 for (int j = 0; j < nb; j++) {
                     for (int o = 0; o < outC; o++) {
+                        float bo = bv.get(o);
                         int at = j * outSize + o * outPixels;
-                        Arrays.fill(imgHeap, at, at + outPixels, bv.get(o));
+                        for (int p = at; p < at + outPixels; p++) {
+                            imgHeap[p] += bo;
+                        }
                     }
                 }
-            } else {
-                Arrays.fill(imgHeap, 0, nb * outSize, 0f);
-            }
-            for (int j = 0; j < nb; j++) {
-                ConvColumns.col2im(g, colsHeap, j * l, ld, imgHeap, j * outSize);
             }
             ConvColumns.store(imgHeap, nb * outSize, y.segment(), y.offset() + (long) n0 * outSize);
         }
@@ -209,7 +213,7 @@ public final class ConvTranspose2d implements Layer {
             int ld = nb * l;
             ConvColumns.load(dy.segment(), dy.offset() + (long) n0 * outSize, imgHeap, nb * outSize);
             for (int j = 0; j < nb; j++) {
-                ConvColumns.im2col(g, imgHeap, j * outSize, colsHeap, j * l, ld);
+                gather.im2col(imgHeap, j * outSize, colsHeap, j * l, ld);
             }
             ConvColumns.store(colsHeap, kk * ld, cs, cols.offset());
             ConvColumns.toChannelMajor(nb, inC, l, x.segment(), x.offset() + (long) n0 * inSize, rs, rows.offset(), ld);
