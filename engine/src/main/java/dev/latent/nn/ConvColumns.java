@@ -93,13 +93,16 @@ final class ConvColumns {
             int l = t.length;
             int kh = g.kernelH();
             int kw = g.kernelW();
+            // The kw rows (c, i, 0 .. kw-1) read kw neighbouring pixels at each table offset: one index
+            // load serves all of them.
             for (int c = 0, r = 0; c < g.channels(); c++) {
-                for (int i = 0; i < kh; i++) {
-                    for (int j = 0; j < kw; j++, r++) {
-                        int base = srcOff + (c * hp + i) * wp + j;
-                        int dst = colsOff + r * ld;
-                        for (int q = 0; q < l; q++) {
-                            cols[dst + q] = src[base + t[q]];
+                for (int i = 0; i < kh; i++, r += kw) {
+                    int base = srcOff + (c * hp + i) * wp;
+                    int dst = colsOff + r * ld;
+                    for (int q = 0; q < l; q++) {
+                        int s = base + t[q];
+                        for (int j = 0, d = dst + q; j < kw; j++, d += ld) {
+                            cols[d] = src[s + j];
                         }
                     }
                 }
