@@ -35,7 +35,7 @@ final class ConvColumns {
     }
 
     /** Target floats of scratch per chunk (column matrix + channel-major matrix). */
-    static final long TARGET_FLOATS = Long.getLong("latent.conv.chunkFloats", 1L << 20);
+    static final long TARGET_FLOATS = 1L << 20;
 
     /**
      * A gather table for one geometry: im2col and col2im over heap arrays. The image is first copied
