@@ -7,6 +7,7 @@ import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -17,10 +18,12 @@ import java.util.SplittableRandom;
  * {@code y[n, o, i, j] = b[o] + sum_{c, u, v} W[o, (c*k + u)*k + v] x[n, c, i*s - p + u, j*s - p + v]}
  * (zero outside the image). W's memory is PyTorch's (OC, C, k, k) weight, row-major, unchanged.
  *
- * <p>Per sample n, with K = C*k*k and L = OH*OW: cols (K, L) = im2col(x_n), y_n (OC, L) = W cols
- * + b 1^T. Backward per sample (cols recomputed, then reused as dcols):
- * dW += dy_n cols^T, db += row sums of dy_n, dcols = W^T dy_n, dx_n = col2im(dcols).
- * Scratch: one column matrix (K, L) and a row of L ones, whatever the batch.
+ * <p>The batch runs in chunks of nb samples (nb fixed at build time from the sizes, see
+ * {@link ConvColumns#chunk}) so that each GEMM is large. With K = C*k*k and L = OH*OW, per chunk:
+ * cols (K, nb*L) = the samples' im2col side by side, Y (OC, nb*L) = b 1^T + W cols, scattered to
+ * y's NCHW layout. Backward per chunk: dY (OC, nb*L) gathered from dy, db += row sums of dY,
+ * cols recomputed, dW += dY cols^T, dcols = W^T dY (reusing cols), dx_n = col2im(dcols_n).
+ * Scratch: cols (K, nb*L) and Y (OC, nb*L).
  */
 public final class Conv2d implements Layer {
 
@@ -38,8 +41,12 @@ public final class Conv2d implements Layer {
     private int[] outSample;
     private Param weight;
     private Param biasParam;
+    private int chunk;
     private Tensor cols;
-    private Tensor ones;
+    private Tensor rows;
+    private float[] colsHeap;
+    private float[] imgHeap;
+    private ConvColumns.Gather gather;
 
     public Conv2d(String name, int inC, int outC, int kernel, int stride, int pad, boolean bias) {
         if (inC < 1 || outC < 1 || kernel < 1 || stride < 1 || pad < 0) {
@@ -97,9 +104,12 @@ public final class Conv2d implements Layer {
         this.outSample = outputShape(inputShape);
         this.weight = slab.take(name + ".weight", true, outC, g.colRows());
         this.biasParam = bias ? slab.take(name + ".bias", false, outC) : null;
-        this.cols = scratch.allocate(g.colRows(), g.colCols());
-        this.ones = scratch.allocate(g.colCols());
-        ones.fill(1f);
+        this.chunk = ConvColumns.chunk(maxBatch, g.colRows(), g.colCols(), outC, g.imageSize());
+        this.colsHeap = new float[g.colRows() * chunk * g.colCols()];
+        this.imgHeap = new float[chunk * g.imageSize()];
+        this.gather = new ConvColumns.Gather(g);
+        this.cols = scratch.allocate(g.colRows(), chunk * g.colCols());
+        this.rows = scratch.allocate(outC, chunk * g.colCols());
     }
 
     /**
@@ -128,22 +138,29 @@ public final class Conv2d implements Layer {
         int l = g.colCols();
         int inSize = g.imageSize();
         int outSize = outC * l;
-        MemorySegment xs = x.segment();
-        MemorySegment ys = y.segment();
         MemorySegment cs = cols.segment();
+        MemorySegment rs = rows.segment();
         Tensor w = weight.value();
-        for (int n = 0; n < b; n++) {
-            long yOff = y.offset() + (long) n * outSize;
-            k.im2col().im2col(g, xs, x.offset() + (long) n * inSize, cs, cols.offset());
-            // y_n (OC, L) = W (OC, K) cols (K, L)
-            k.gemm().gemm(Transpose.N, Transpose.N, outC, l, kk, 1f, w.segment(), w.offset(), kk,
-                    cs, cols.offset(), l, 0f, ys, yOff, l);
+        int chunks = (b + chunk - 1) / chunk;
+        int per = (b + chunks - 1) / chunks;
+        for (int n0 = 0; n0 < b; n0 += per) {
+            int nb = Math.min(per, b - n0);
+            int ld = nb * l;
+            columns(x, n0, nb, ld);
+            float beta = 0f;
             if (biasParam != null) {
-                // y_n += b (OC, 1) 1^T (1, L): a rank-1 update, exactly one rounding per element
+                // rows (OC, nb*L) starts as b 1^T and the GEMM adds W cols: one rounding per product sum
                 Tensor bv = biasParam.value();
-                k.gemm().gemm(Transpose.N, Transpose.N, outC, l, 1, 1f, bv.segment(), bv.offset(), 1,
-                        ones.segment(), ones.offset(), l, 1f, ys, yOff, l);
+                for (int o = 0; o < outC; o++) {
+                    k.elementwise().fill(ld, bv.get(o), rs, rows.offset() + (long) o * ld);
+                }
+                beta = 1f;
             }
+            // rows (OC, nb*L) = W (OC, K) cols (K, nb*L)
+            k.gemm().gemm(Transpose.N, Transpose.N, outC, ld, kk, 1f, w.segment(), w.offset(), kk,
+                    cs, cols.offset(), ld, beta, rs, rows.offset(), ld);
+            ConvColumns.fromChannelMajor(nb, outC, l, rs, rows.offset(), ld, y.segment(),
+                    y.offset() + (long) n0 * outSize);
         }
     }
 
@@ -160,27 +177,48 @@ public final class Conv2d implements Layer {
         int inSize = g.imageSize();
         int outSize = outC * l;
         MemorySegment cs = cols.segment();
+        MemorySegment rs = rows.segment();
         Tensor w = weight.value();
         Tensor gw = weight.grad();
-        for (int n = 0; n < b; n++) {
-            long dyOff = dy.offset() + (long) n * outSize;
-            k.im2col().im2col(g, x.segment(), x.offset() + (long) n * inSize, cs, cols.offset());
-            // dW (OC, K) += dy_n (OC, L) cols^T (L, K)
-            k.gemm().gemm(Transpose.N, Transpose.T, outC, kk, l, 1f, dy.segment(), dyOff, l,
-                    cs, cols.offset(), l, 1f, gw.segment(), gw.offset(), kk);
+        int chunks = (b + chunk - 1) / chunk;
+        int per = (b + chunks - 1) / chunks;
+        for (int n0 = 0; n0 < b; n0 += per) {
+            int nb = Math.min(per, b - n0);
+            int ld = nb * l;
+            // dY (OC, nb*L): the chunk's output gradients side by side
+            ConvColumns.toChannelMajor(nb, outC, l, dy.segment(), dy.offset() + (long) n0 * outSize,
+                    rs, rows.offset(), ld);
             if (biasParam != null) {
                 Tensor gb = biasParam.grad();
-                k.reductions().rowSums(outC, l, dy.segment(), dyOff, l, 1f, gb.segment(), gb.offset());
+                k.reductions().rowSums(outC, ld, rs, rows.offset(), ld, 1f, gb.segment(), gb.offset());
             }
+            columns(x, n0, nb, ld);
+            // dW (OC, K) += dY (OC, nb*L) cols^T (nb*L, K)
+            k.gemm().gemm(Transpose.N, Transpose.T, outC, kk, ld, 1f, rs, rows.offset(), ld,
+                    cs, cols.offset(), ld, 1f, gw.segment(), gw.offset(), kk);
             if (dx != null) {
-                // dcols (K, L) = W^T (K, OC) dy_n (OC, L), then dx_n = col2im(dcols)
-                k.gemm().gemm(Transpose.T, Transpose.N, kk, l, outC, 1f, w.segment(), w.offset(), kk,
-                        dy.segment(), dyOff, l, 0f, cs, cols.offset(), l);
-                long dxOff = dx.offset() + (long) n * inSize;
-                k.elementwise().fill(inSize, 0f, dx.segment(), dxOff);
-                k.im2col().col2im(g, cs, cols.offset(), dx.segment(), dxOff);
+                // dcols (K, nb*L) = W^T (K, OC) dY (OC, nb*L), then dx_n = col2im(dcols_n) per sample
+                k.gemm().gemm(Transpose.T, Transpose.N, kk, ld, outC, 1f, w.segment(), w.offset(), kk,
+                        rs, rows.offset(), ld, 0f, cs, cols.offset(), ld);
+                ConvColumns.load(cs, cols.offset(), colsHeap, kk * ld);
+                Arrays.fill(imgHeap, 0, nb * inSize, 0f);
+                for (int j = 0; j < nb; j++) {
+                    gather.col2im(colsHeap, j * l, ld, imgHeap, j * inSize);
+                }
+                ConvColumns.store(imgHeap, nb * inSize, dx.segment(), dx.offset() + (long) n0 * inSize);
             }
         }
+    }
+
+    /** cols (K, nb*L) = the im2col of samples [n0, n0 + nb) of x side by side, staged through the heap. */
+    private void columns(Tensor x, int n0, int nb, int ld) {
+        int inSize = g.imageSize();
+        int l = g.colCols();
+        ConvColumns.load(x.segment(), x.offset() + (long) n0 * inSize, imgHeap, nb * inSize);
+        for (int j = 0; j < nb; j++) {
+            gather.im2col(imgHeap, j * inSize, colsHeap, j * l, ld);
+        }
+        ConvColumns.store(colsHeap, g.colRows() * ld, cols.segment(), cols.offset());
     }
 
     /** The weight (OC, C*k*k): PyTorch's (OC, C, k, k) in the same memory order. */

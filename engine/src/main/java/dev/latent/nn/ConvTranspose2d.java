@@ -7,6 +7,7 @@ import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -19,10 +20,12 @@ import java.util.SplittableRandom;
  * outside the output dropped), then + b[o].
  *
  * <p>With g the convolution geometry over the <em>output</em> image (OC, OH, OW) whose column matrix
- * is (K = OC*k*k, L = H*W) (op &lt; s makes g's output size exactly H x W), per sample n:
- * cols = W^T x_n (K, L), y_n = col2im(cols) + b 1^T. Backward: cols = im2col(dy_n),
- * dx_n = W cols, dW += x_n cols^T, db += row sums of dy_n. Scratch: one (K, L) column matrix and
- * a row of OH*OW ones.
+ * is (K = OC*k*k, L = H*W) (op &lt; s makes g's output size exactly H x W), the batch runs in
+ * chunks of nb samples (see {@link ConvColumns#chunk}) so that each GEMM is large. Per chunk:
+ * X (C, nb*L) gathered from x, cols (K, nb*L) = W^T X, y_n = col2im(cols_n) + b 1^T. Backward:
+ * db += row sums of dy_n; per chunk cols = the im2col(dy_n) side by side, X gathered again,
+ * dW += X cols^T, dX = W cols (reusing X's scratch) scattered to dx. Scratch: cols (K, nb*L) and
+ * X (C, nb*L).
  */
 public final class ConvTranspose2d implements Layer {
 
@@ -41,8 +44,12 @@ public final class ConvTranspose2d implements Layer {
     private int[] outSample;
     private Param weight;
     private Param biasParam;
+    private int chunk;
     private Tensor cols;
-    private Tensor ones;
+    private Tensor rows;
+    private float[] colsHeap;
+    private float[] imgHeap;
+    private ConvColumns.Gather gather;
 
     public ConvTranspose2d(String name, int inC, int outC, int kernel, int stride, int pad, int outputPad, boolean bias) {
         if (inC < 1 || outC < 1 || kernel < 1 || stride < 1 || pad < 0 || outputPad < 0 || outputPad >= stride) {
@@ -105,9 +112,12 @@ public final class ConvTranspose2d implements Layer {
         this.outSample = outputShape(inputShape);
         this.weight = slab.take(name + ".weight", true, inC, g.colRows());
         this.biasParam = bias ? slab.take(name + ".bias", false, outC) : null;
-        this.cols = scratch.allocate(g.colRows(), g.colCols());
-        this.ones = scratch.allocate(g.height() * g.width());
-        ones.fill(1f);
+        this.chunk = ConvColumns.chunk(maxBatch, g.colRows(), g.colCols(), inC, g.imageSize());
+        this.colsHeap = new float[g.colRows() * chunk * g.colCols()];
+        this.imgHeap = new float[chunk * g.imageSize()];
+        this.gather = new ConvColumns.Gather(g);
+        this.cols = scratch.allocate(g.colRows(), chunk * g.colCols());
+        this.rows = scratch.allocate(inC, chunk * g.colCols());
     }
 
     /**
@@ -139,19 +149,36 @@ public final class ConvTranspose2d implements Layer {
         int outPixels = g.height() * g.width();
         int outSize = g.imageSize();
         MemorySegment cs = cols.segment();
+        MemorySegment rs = rows.segment();
         Tensor w = weight.value();
-        for (int n = 0; n < b; n++) {
-            long yOff = y.offset() + (long) n * outSize;
-            // cols (K, L) = W^T (K, C) x_n (C, L)
-            k.gemm().gemm(Transpose.T, Transpose.N, kk, l, inC, 1f, w.segment(), w.offset(), kk,
-                    x.segment(), x.offset() + (long) n * inSize, l, 0f, cs, cols.offset(), l);
-            k.elementwise().fill(outSize, 0f, y.segment(), yOff);
-            k.im2col().col2im(g, cs, cols.offset(), y.segment(), yOff);
-            if (biasParam != null) {
-                Tensor bv = biasParam.value();
-                k.gemm().gemm(Transpose.N, Transpose.N, outC, outPixels, 1, 1f, bv.segment(), bv.offset(), 1,
-                        ones.segment(), ones.offset(), outPixels, 1f, y.segment(), yOff, outPixels);
+        int chunks = (b + chunk - 1) / chunk;
+        int per = (b + chunks - 1) / chunks;
+        for (int n0 = 0; n0 < b; n0 += per) {
+            int nb = Math.min(per, b - n0);
+            int ld = nb * l;
+            // X (C, nb*L): the chunk's inputs side by side; cols (K, nb*L) = W^T (K, C) X (C, nb*L)
+            ConvColumns.toChannelMajor(nb, inC, l, x.segment(), x.offset() + (long) n0 * inSize, rs, rows.offset(), ld);
+            k.gemm().gemm(Transpose.T, Transpose.N, kk, ld, inC, 1f, w.segment(), w.offset(), kk,
+                    rs, rows.offset(), ld, 0f, cs, cols.offset(), ld);
+            ConvColumns.load(cs, cols.offset(), colsHeap, kk * ld);
+            Arrays.fill(imgHeap, 0, nb * outSize, 0f);
+            for (int j = 0; j < nb; j++) {
+                gather.col2im(colsHeap, j * l, ld, imgHeap, j * outSize);
             }
+            if (biasParam != null) {
+                // y = col2im(cols) + b: one rounding, as the reference's rank-1 bias update
+                Tensor bv = biasParam.value();
+                for (int j = 0; j < nb; j++) {
+                    for (int o = 0; o < outC; o++) {
+                        float bo = bv.get(o);
+                        int at = j * outSize + o * outPixels;
+                        for (int p = at; p < at + outPixels; p++) {
+                            imgHeap[p] += bo;
+                        }
+                    }
+                }
+            }
+            ConvColumns.store(imgHeap, nb * outSize, y.segment(), y.offset() + (long) n0 * outSize);
         }
     }
 
@@ -169,23 +196,36 @@ public final class ConvTranspose2d implements Layer {
         int outPixels = g.height() * g.width();
         int outSize = g.imageSize();
         MemorySegment cs = cols.segment();
+        MemorySegment rs = rows.segment();
         Tensor w = weight.value();
         Tensor gw = weight.grad();
-        for (int n = 0; n < b; n++) {
-            long dyOff = dy.offset() + (long) n * outSize;
-            long xOff = x.offset() + (long) n * inSize;
-            k.im2col().im2col(g, dy.segment(), dyOff, cs, cols.offset());
-            // dW (C, K) += x_n (C, L) cols^T (L, K)
-            k.gemm().gemm(Transpose.N, Transpose.T, inC, kk, l, 1f, x.segment(), xOff, l,
-                    cs, cols.offset(), l, 1f, gw.segment(), gw.offset(), kk);
-            if (biasParam != null) {
-                Tensor gb = biasParam.grad();
-                k.reductions().rowSums(outC, outPixels, dy.segment(), dyOff, outPixels, 1f, gb.segment(), gb.offset());
+        if (biasParam != null) {
+            Tensor gb = biasParam.grad();
+            for (int n = 0; n < b; n++) {
+                k.reductions().rowSums(outC, outPixels, dy.segment(), dy.offset() + (long) n * outSize, outPixels,
+                        1f, gb.segment(), gb.offset());
             }
+        }
+        int chunks = (b + chunk - 1) / chunk;
+        int per = (b + chunks - 1) / chunks;
+        for (int n0 = 0; n0 < b; n0 += per) {
+            int nb = Math.min(per, b - n0);
+            int ld = nb * l;
+            ConvColumns.load(dy.segment(), dy.offset() + (long) n0 * outSize, imgHeap, nb * outSize);
+            for (int j = 0; j < nb; j++) {
+                gather.im2col(imgHeap, j * outSize, colsHeap, j * l, ld);
+            }
+            ConvColumns.store(colsHeap, kk * ld, cs, cols.offset());
+            ConvColumns.toChannelMajor(nb, inC, l, x.segment(), x.offset() + (long) n0 * inSize, rs, rows.offset(), ld);
+            // dW (C, K) += X (C, nb*L) cols^T (nb*L, K)
+            k.gemm().gemm(Transpose.N, Transpose.T, inC, kk, ld, 1f, rs, rows.offset(), ld,
+                    cs, cols.offset(), ld, 1f, gw.segment(), gw.offset(), kk);
             if (dx != null) {
-                // dx_n (C, L) = W (C, K) cols (K, L)
-                k.gemm().gemm(Transpose.N, Transpose.N, inC, l, kk, 1f, w.segment(), w.offset(), kk,
-                        cs, cols.offset(), l, 0f, dx.segment(), dx.offset() + (long) n * inSize, l);
+                // dX (C, nb*L) = W (C, K) cols (K, nb*L), scattered to dx's NCHW layout
+                k.gemm().gemm(Transpose.N, Transpose.N, inC, ld, kk, 1f, w.segment(), w.offset(), kk,
+                        cs, cols.offset(), ld, 0f, rs, rows.offset(), ld);
+                ConvColumns.fromChannelMajor(nb, inC, l, rs, rows.offset(), ld, dx.segment(),
+                        dx.offset() + (long) n0 * inSize);
             }
         }
     }
