@@ -345,14 +345,7 @@ final class SimdGemm implements Gemm {
                         FloatVector.fromMemorySegment(F, b, src + vb, SimdShape.ORDER).intoArray(dst, d + L);
                     }
                 } else {
-                    // Edge panel: scalar copy, zero padded (masked loads near a segment's end leave the
-                    // intrinsic path).
-                    long row = bOff + (long) pc * ldb + j0;
-                    for (int p = 0, d = base; p < kc; p++, d += NR, row += ldb) {
-                        for (int col = 0; col < NR; col++) {
-                            dst[d + col] = col < cols ? b.getAtIndex(JAVA_FLOAT, row + col) : 0f;
-                        }
-                    }
+                    packBEdge(dst, base, j0, cols);
                 }
             } else {
                 for (int col = 0; col < cols; col++) {
@@ -368,6 +361,22 @@ final class SimdGemm implements Gemm {
                         }
                     }
                 }
+            }
+        }
+
+        /**
+         * Edge panel of B (not transposed, cols < NR columns): bulk copies of each row's cols floats,
+         * zero padded. Its own method with no data-dependent branch inside its loop: a
+         * {@code col < cols ? load : 0} select in the loop let C2 hoist the load's bounds check over all
+         * NR columns as a profiled loop predicate, which fails on B's last row (the padding lies past
+         * the segment's end) and sent the whole method into a deoptimize / recompile loop.
+         */
+        private void packBEdge(float[] dst, int base, int j0, int cols) {
+            long row = (bOff + (long) pc * ldb + j0) * Float.BYTES;
+            long step = (long) ldb * Float.BYTES;
+            for (int p = 0, d = base; p < kc; p++, d += NR, row += step) {
+                MemorySegment.copy(b, JAVA_FLOAT, row, dst, d, cols);
+                java.util.Arrays.fill(dst, d + cols, d + NR, 0f);
             }
         }
 
