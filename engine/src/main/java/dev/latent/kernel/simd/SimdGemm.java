@@ -571,9 +571,16 @@ final class SimdGemm implements Gemm {
      * C[r, 0..cols) = alpha * tile[r, 0..cols) + (first ? beta * C : C) for r < rows, at float index idx
      * of C; beta == 0 on the first block never reads C. Columns past cols are not touched.
      *
-     * <p>Deliberately larger than C2's FreqInlineSize (325 bytecodes, hence the unmasked full-tile path
-     * spelled out): it is then compiled as a root of its own. Inlined deep into the pool's call chain,
-     * the Vector API's internal call tree would exceed MaxInlineLevel and its vectors would be boxed.
+     * <p>Deliberately larger than C2's FreqInlineSize (325 bytecodes, hence the paths spelled out): it
+     * is then compiled as a root of its own. Inlined deep into the pool's call chain, the Vector API's
+     * internal call tree would exceed MaxInlineLevel and its vectors would be boxed.
+     *
+     * <p>Every loop is branch free: the choices that vary from call to call (full tile or edge, read
+     * C or not, scale it or not) are made once, outside the loops. A branch inside a loop let C2 hoist
+     * the checks under it as profiled loop predicates, which failed whenever a call took the other
+     * side and deoptimized the method again and again (N not a multiple of NR ran at 1/8 speed).
+     * Lanes and scalars do the same roundings (beta * C, then one fused alpha * acc + prev), so edge
+     * elements get the same bits as interior ones.
      */
     private static void updateC(float[] tile, MemorySegment c, long idx, int ldc, int rows, int cols,
                                 float alpha, float beta, boolean first) {
@@ -581,40 +588,90 @@ final class SimdGemm implements Gemm {
         FloatVector vb = FloatVector.broadcast(F, beta);
         boolean read = !first || beta != 0f;
         boolean scale = first && beta != 1f;
-        if (cols == NR) {
-            long vl = (long) L * Float.BYTES;
-            for (int r = 0; r < rows; r++) {
-                long at = (idx + (long) r * ldc) * Float.BYTES;
-                FloatVector acc0 = FloatVector.fromArray(F, tile, r * NR);
-                FloatVector acc1 = FloatVector.fromArray(F, tile, r * NR + L);
-                FloatVector prev0 = FloatVector.zero(F);
-                FloatVector prev1 = prev0;
-                if (read) {
-                    prev0 = FloatVector.fromMemorySegment(F, c, at, SimdShape.ORDER);
-                    prev1 = FloatVector.fromMemorySegment(F, c, at + vl, SimdShape.ORDER);
-                    if (scale) {
-                        prev0 = prev0.mul(vb);
-                        prev1 = prev1.mul(vb);
-                    }
+        long vl = (long) L * Float.BYTES;
+        long step = (long) ldc * Float.BYTES;
+        long at0 = idx * Float.BYTES;
+        // Full vectors: two per row on a full tile, one on an edge tile of at least L columns.
+        int vecs = cols == NR ? 2 : cols >= L ? 1 : 0;
+        if (vecs == 2) {
+            if (!read) {
+                for (int r = 0, t = 0; r < rows; r++, t += NR) {
+                    long at = at0 + r * step;
+                    SimdShape.fma(FloatVector.fromArray(F, tile, t), va, FloatVector.zero(F))
+                            .intoMemorySegment(c, at, SimdShape.ORDER);
+                    SimdShape.fma(FloatVector.fromArray(F, tile, t + L), va, FloatVector.zero(F))
+                            .intoMemorySegment(c, at + vl, SimdShape.ORDER);
                 }
-                SimdShape.fma(acc0, va, prev0).intoMemorySegment(c, at, SimdShape.ORDER);
-                SimdShape.fma(acc1, va, prev1).intoMemorySegment(c, at + vl, SimdShape.ORDER);
+            } else if (scale) {
+                for (int r = 0, t = 0; r < rows; r++, t += NR) {
+                    long at = at0 + r * step;
+                    FloatVector prev0 = FloatVector.fromMemorySegment(F, c, at, SimdShape.ORDER).mul(vb);
+                    FloatVector prev1 = FloatVector.fromMemorySegment(F, c, at + vl, SimdShape.ORDER).mul(vb);
+                    SimdShape.fma(FloatVector.fromArray(F, tile, t), va, prev0).intoMemorySegment(c, at, SimdShape.ORDER);
+                    SimdShape.fma(FloatVector.fromArray(F, tile, t + L), va, prev1)
+                            .intoMemorySegment(c, at + vl, SimdShape.ORDER);
+                }
+            } else {
+                for (int r = 0, t = 0; r < rows; r++, t += NR) {
+                    long at = at0 + r * step;
+                    FloatVector prev0 = FloatVector.fromMemorySegment(F, c, at, SimdShape.ORDER);
+                    FloatVector prev1 = FloatVector.fromMemorySegment(F, c, at + vl, SimdShape.ORDER);
+                    SimdShape.fma(FloatVector.fromArray(F, tile, t), va, prev0).intoMemorySegment(c, at, SimdShape.ORDER);
+                    SimdShape.fma(FloatVector.fromArray(F, tile, t + L), va, prev1)
+                            .intoMemorySegment(c, at + vl, SimdShape.ORDER);
+                }
             }
             return;
         }
-        // Edge tile (cols < NR): scalar, with the same roundings as the vector lanes above
-        // (beta * C, then one fused alpha * acc + prev), so edge elements get the same bits as interior ones.
-        for (int r = 0; r < rows; r++) {
-            long at = idx + (long) r * ldc;
-            for (int j = 0; j < cols; j++) {
-                float prev = 0f;
-                if (read) {
-                    prev = c.getAtIndex(JAVA_FLOAT, at + j);
-                    if (scale) {
-                        prev = prev * beta;
-                    }
+        if (vecs == 1) {
+            if (!read) {
+                for (int r = 0, t = 0; r < rows; r++, t += NR) {
+                    SimdShape.fma(FloatVector.fromArray(F, tile, t), va, FloatVector.zero(F))
+                            .intoMemorySegment(c, at0 + r * step, SimdShape.ORDER);
                 }
-                c.setAtIndex(JAVA_FLOAT, at + j, SimdShape.fma(tile[r * NR + j], alpha, prev));
+            } else if (scale) {
+                for (int r = 0, t = 0; r < rows; r++, t += NR) {
+                    long at = at0 + r * step;
+                    FloatVector prev = FloatVector.fromMemorySegment(F, c, at, SimdShape.ORDER).mul(vb);
+                    SimdShape.fma(FloatVector.fromArray(F, tile, t), va, prev).intoMemorySegment(c, at, SimdShape.ORDER);
+                }
+            } else {
+                for (int r = 0, t = 0; r < rows; r++, t += NR) {
+                    long at = at0 + r * step;
+                    FloatVector prev = FloatVector.fromMemorySegment(F, c, at, SimdShape.ORDER);
+                    SimdShape.fma(FloatVector.fromArray(F, tile, t), va, prev).intoMemorySegment(c, at, SimdShape.ORDER);
+                }
+            }
+        }
+        int j0 = vecs * L;
+        if (j0 < cols) {
+            updateCTail(tile, c, idx, ldc, rows, j0, cols, alpha, beta, read, scale);
+        }
+    }
+
+    /** Scalar columns [j0, cols) of {@link #updateC}'s edge tile (no vectors: cheap wherever it is compiled). */
+    private static void updateCTail(float[] tile, MemorySegment c, long idx, int ldc, int rows, int j0, int cols,
+                                    float alpha, float beta, boolean read, boolean scale) {
+        if (!read) {
+            for (int r = 0; r < rows; r++) {
+                long at = idx + (long) r * ldc;
+                for (int j = j0, t = r * NR + j0; j < cols; j++, t++) {
+                    c.setAtIndex(JAVA_FLOAT, at + j, SimdShape.fma(tile[t], alpha, 0f));
+                }
+            }
+        } else if (scale) {
+            for (int r = 0; r < rows; r++) {
+                long at = idx + (long) r * ldc;
+                for (int j = j0, t = r * NR + j0; j < cols; j++, t++) {
+                    c.setAtIndex(JAVA_FLOAT, at + j, SimdShape.fma(tile[t], alpha, c.getAtIndex(JAVA_FLOAT, at + j) * beta));
+                }
+            }
+        } else {
+            for (int r = 0; r < rows; r++) {
+                long at = idx + (long) r * ldc;
+                for (int j = j0, t = r * NR + j0; j < cols; j++, t++) {
+                    c.setAtIndex(JAVA_FLOAT, at + j, SimdShape.fma(tile[t], alpha, c.getAtIndex(JAVA_FLOAT, at + j)));
+                }
             }
         }
     }
