@@ -365,18 +365,21 @@ final class SimdGemm implements Gemm {
         }
 
         /**
-         * Edge panel of B (not transposed, cols < NR columns): bulk copies of each row's cols floats,
-         * zero padded. Its own method with no data-dependent branch inside its loop: a
+         * Edge panel of B (not transposed, cols < NR columns): each row's cols floats, then zeros
+         * (MemorySegment.copy into the array would allocate a heap segment per row). Its own method with no data-dependent branch inside its loop: a
          * {@code col < cols ? load : 0} select in the loop let C2 hoist the load's bounds check over all
          * NR columns as a profiled loop predicate, which fails on B's last row (the padding lies past
          * the segment's end) and sent the whole method into a deoptimize / recompile loop.
          */
         private void packBEdge(float[] dst, int base, int j0, int cols) {
-            long row = (bOff + (long) pc * ldb + j0) * Float.BYTES;
-            long step = (long) ldb * Float.BYTES;
-            for (int p = 0, d = base; p < kc; p++, d += NR, row += step) {
-                MemorySegment.copy(b, JAVA_FLOAT, row, dst, d, cols);
-                java.util.Arrays.fill(dst, d + cols, d + NR, 0f);
+            long row = bOff + (long) pc * ldb + j0;
+            for (int p = 0, d = base; p < kc; p++, d += NR, row += ldb) {
+                for (int col = 0; col < cols; col++) {
+                    dst[d + col] = b.getAtIndex(JAVA_FLOAT, row + col);
+                }
+                for (int col = cols; col < NR; col++) {
+                    dst[d + col] = 0f;
+                }
             }
         }
 
@@ -571,105 +574,61 @@ final class SimdGemm implements Gemm {
      * C[r, 0..cols) = alpha * tile[r, 0..cols) + (first ? beta * C : C) for r < rows, at float index idx
      * of C; beta == 0 on the first block never reads C. Columns past cols are not touched.
      *
-     * <p>Deliberately larger than C2's FreqInlineSize (325 bytecodes, hence the paths spelled out): it
-     * is then compiled as a root of its own. Inlined deep into the pool's call chain, the Vector API's
-     * internal call tree would exceed MaxInlineLevel and its vectors would be boxed.
-     *
-     * <p>Every loop is branch free: the choices that vary from call to call (full tile or edge, read
-     * C or not, scale it or not) are made once, outside the loops. A branch inside a loop let C2 hoist
-     * the checks under it as profiled loop predicates, which failed whenever a call took the other
-     * side and deoptimized the method again and again (N not a multiple of NR ran at 1/8 speed).
-     * Lanes and scalars do the same roundings (beta * C, then one fused alpha * acc + prev), so edge
-     * elements get the same bits as interior ones.
+     * <p>Deliberately larger than C2's FreqInlineSize (325 bytecodes, hence the unmasked full-tile path
+     * spelled out): it is then compiled as a root of its own. Inlined deep into the pool's call chain,
+     * the Vector API's internal call tree would exceed MaxInlineLevel and its vectors would be boxed.
+     * (Nor may it grow much: unswitching the vector loop three ways pushed the inlined Vector API code
+     * past C2's inlining budget and boxed vectors on every call.)
      */
     private static void updateC(float[] tile, MemorySegment c, long idx, int ldc, int rows, int cols,
                                 float alpha, float beta, boolean first) {
-        FloatVector va = FloatVector.broadcast(F, alpha);
-        FloatVector vb = FloatVector.broadcast(F, beta);
         boolean read = !first || beta != 0f;
         boolean scale = first && beta != 1f;
-        long vl = (long) L * Float.BYTES;
-        long step = (long) ldc * Float.BYTES;
-        long at0 = idx * Float.BYTES;
-        // Full vectors: two per row on a full tile, one on an edge tile of at least L columns.
-        int vecs = cols == NR ? 2 : cols >= L ? 1 : 0;
-        if (vecs == 2) {
-            if (!read) {
-                for (int r = 0, t = 0; r < rows; r++, t += NR) {
-                    long at = at0 + r * step;
-                    SimdShape.fma(FloatVector.fromArray(F, tile, t), va, FloatVector.zero(F))
-                            .intoMemorySegment(c, at, SimdShape.ORDER);
-                    SimdShape.fma(FloatVector.fromArray(F, tile, t + L), va, FloatVector.zero(F))
-                            .intoMemorySegment(c, at + vl, SimdShape.ORDER);
+        if (cols == NR) {
+            FloatVector va = FloatVector.broadcast(F, alpha);
+            FloatVector vb = FloatVector.broadcast(F, beta);
+            long vl = (long) L * Float.BYTES;
+            for (int r = 0; r < rows; r++) {
+                long at = (idx + (long) r * ldc) * Float.BYTES;
+                FloatVector acc0 = FloatVector.fromArray(F, tile, r * NR);
+                FloatVector acc1 = FloatVector.fromArray(F, tile, r * NR + L);
+                FloatVector prev0 = FloatVector.zero(F);
+                FloatVector prev1 = prev0;
+                if (read) {
+                    prev0 = FloatVector.fromMemorySegment(F, c, at, SimdShape.ORDER);
+                    prev1 = FloatVector.fromMemorySegment(F, c, at + vl, SimdShape.ORDER);
+                    if (scale) {
+                        prev0 = prev0.mul(vb);
+                        prev1 = prev1.mul(vb);
+                    }
                 }
-            } else if (scale) {
-                for (int r = 0, t = 0; r < rows; r++, t += NR) {
-                    long at = at0 + r * step;
-                    FloatVector prev0 = FloatVector.fromMemorySegment(F, c, at, SimdShape.ORDER).mul(vb);
-                    FloatVector prev1 = FloatVector.fromMemorySegment(F, c, at + vl, SimdShape.ORDER).mul(vb);
-                    SimdShape.fma(FloatVector.fromArray(F, tile, t), va, prev0).intoMemorySegment(c, at, SimdShape.ORDER);
-                    SimdShape.fma(FloatVector.fromArray(F, tile, t + L), va, prev1)
-                            .intoMemorySegment(c, at + vl, SimdShape.ORDER);
-                }
-            } else {
-                for (int r = 0, t = 0; r < rows; r++, t += NR) {
-                    long at = at0 + r * step;
-                    FloatVector prev0 = FloatVector.fromMemorySegment(F, c, at, SimdShape.ORDER);
-                    FloatVector prev1 = FloatVector.fromMemorySegment(F, c, at + vl, SimdShape.ORDER);
-                    SimdShape.fma(FloatVector.fromArray(F, tile, t), va, prev0).intoMemorySegment(c, at, SimdShape.ORDER);
-                    SimdShape.fma(FloatVector.fromArray(F, tile, t + L), va, prev1)
-                            .intoMemorySegment(c, at + vl, SimdShape.ORDER);
-                }
+                SimdShape.fma(acc0, va, prev0).intoMemorySegment(c, at, SimdShape.ORDER);
+                SimdShape.fma(acc1, va, prev1).intoMemorySegment(c, at + vl, SimdShape.ORDER);
             }
             return;
         }
-        if (vecs == 1) {
-            if (!read) {
-                for (int r = 0, t = 0; r < rows; r++, t += NR) {
-                    SimdShape.fma(FloatVector.fromArray(F, tile, t), va, FloatVector.zero(F))
-                            .intoMemorySegment(c, at0 + r * step, SimdShape.ORDER);
-                }
-            } else if (scale) {
-                for (int r = 0, t = 0; r < rows; r++, t += NR) {
-                    long at = at0 + r * step;
-                    FloatVector prev = FloatVector.fromMemorySegment(F, c, at, SimdShape.ORDER).mul(vb);
-                    SimdShape.fma(FloatVector.fromArray(F, tile, t), va, prev).intoMemorySegment(c, at, SimdShape.ORDER);
-                }
-            } else {
-                for (int r = 0, t = 0; r < rows; r++, t += NR) {
-                    long at = at0 + r * step;
-                    FloatVector prev = FloatVector.fromMemorySegment(F, c, at, SimdShape.ORDER);
-                    SimdShape.fma(FloatVector.fromArray(F, tile, t), va, prev).intoMemorySegment(c, at, SimdShape.ORDER);
-                }
-            }
-        }
-        int j0 = vecs * L;
-        if (j0 < cols) {
-            updateCTail(tile, c, idx, ldc, rows, j0, cols, alpha, beta, read, scale);
-        }
-    }
-
-    /** Scalar columns [j0, cols) of {@link #updateC}'s edge tile (no vectors: cheap wherever it is compiled). */
-    private static void updateCTail(float[] tile, MemorySegment c, long idx, int ldc, int rows, int j0, int cols,
-                                    float alpha, float beta, boolean read, boolean scale) {
+        // Edge tile (cols < NR): scalar, with the same roundings as the vector lanes above (beta * C,
+        // then one fused alpha * acc + prev), so edge elements get the same bits as interior ones. The
+        // read / scale choices stay outside the loops: a branch inside them let C2 hoist the checks
+        // under it as profiled loop predicates, which fail when a later call takes the other side.
         if (!read) {
             for (int r = 0; r < rows; r++) {
                 long at = idx + (long) r * ldc;
-                for (int j = j0, t = r * NR + j0; j < cols; j++, t++) {
+                for (int j = 0, t = r * NR; j < cols; j++, t++) {
                     c.setAtIndex(JAVA_FLOAT, at + j, SimdShape.fma(tile[t], alpha, 0f));
                 }
             }
         } else if (scale) {
             for (int r = 0; r < rows; r++) {
                 long at = idx + (long) r * ldc;
-                for (int j = j0, t = r * NR + j0; j < cols; j++, t++) {
+                for (int j = 0, t = r * NR; j < cols; j++, t++) {
                     c.setAtIndex(JAVA_FLOAT, at + j, SimdShape.fma(tile[t], alpha, c.getAtIndex(JAVA_FLOAT, at + j) * beta));
                 }
             }
         } else {
             for (int r = 0; r < rows; r++) {
                 long at = idx + (long) r * ldc;
-                for (int j = j0, t = r * NR + j0; j < cols; j++, t++) {
+                for (int j = 0, t = r * NR; j < cols; j++, t++) {
                     c.setAtIndex(JAVA_FLOAT, at + j, SimdShape.fma(tile[t], alpha, c.getAtIndex(JAVA_FLOAT, at + j)));
                 }
             }
