@@ -345,14 +345,7 @@ final class SimdGemm implements Gemm {
                         FloatVector.fromMemorySegment(F, b, src + vb, SimdShape.ORDER).intoArray(dst, d + L);
                     }
                 } else {
-                    // Edge panel: scalar copy, zero padded (masked loads near a segment's end leave the
-                    // intrinsic path).
-                    long row = bOff + (long) pc * ldb + j0;
-                    for (int p = 0, d = base; p < kc; p++, d += NR, row += ldb) {
-                        for (int col = 0; col < NR; col++) {
-                            dst[d + col] = col < cols ? b.getAtIndex(JAVA_FLOAT, row + col) : 0f;
-                        }
-                    }
+                    packBEdge(dst, base, j0, cols);
                 }
             } else {
                 for (int col = 0; col < cols; col++) {
@@ -367,6 +360,25 @@ final class SimdGemm implements Gemm {
                             dst[base + p * NR + col] = 0f;
                         }
                     }
+                }
+            }
+        }
+
+        /**
+         * Edge panel of B (not transposed, cols < NR columns): each row's cols floats, then zeros
+         * (MemorySegment.copy into the array would allocate a heap segment per row). Its own method with no data-dependent branch inside its loop: a
+         * {@code col < cols ? load : 0} select in the loop let C2 hoist the load's bounds check over all
+         * NR columns as a profiled loop predicate, which fails on B's last row (the padding lies past
+         * the segment's end) and sent the whole method into a deoptimize / recompile loop.
+         */
+        private void packBEdge(float[] dst, int base, int j0, int cols) {
+            long row = bOff + (long) pc * ldb + j0;
+            for (int p = 0, d = base; p < kc; p++, d += NR, row += ldb) {
+                for (int col = 0; col < cols; col++) {
+                    dst[d + col] = b.getAtIndex(JAVA_FLOAT, row + col);
+                }
+                for (int col = cols; col < NR; col++) {
+                    dst[d + col] = 0f;
                 }
             }
         }
@@ -565,14 +577,16 @@ final class SimdGemm implements Gemm {
      * <p>Deliberately larger than C2's FreqInlineSize (325 bytecodes, hence the unmasked full-tile path
      * spelled out): it is then compiled as a root of its own. Inlined deep into the pool's call chain,
      * the Vector API's internal call tree would exceed MaxInlineLevel and its vectors would be boxed.
+     * (Nor may it grow much: unswitching the vector loop three ways pushed the inlined Vector API code
+     * past C2's inlining budget and boxed vectors on every call.)
      */
     private static void updateC(float[] tile, MemorySegment c, long idx, int ldc, int rows, int cols,
                                 float alpha, float beta, boolean first) {
-        FloatVector va = FloatVector.broadcast(F, alpha);
-        FloatVector vb = FloatVector.broadcast(F, beta);
         boolean read = !first || beta != 0f;
         boolean scale = first && beta != 1f;
         if (cols == NR) {
+            FloatVector va = FloatVector.broadcast(F, alpha);
+            FloatVector vb = FloatVector.broadcast(F, beta);
             long vl = (long) L * Float.BYTES;
             for (int r = 0; r < rows; r++) {
                 long at = (idx + (long) r * ldc) * Float.BYTES;
@@ -593,19 +607,30 @@ final class SimdGemm implements Gemm {
             }
             return;
         }
-        // Edge tile (cols < NR): scalar, with the same roundings as the vector lanes above
-        // (beta * C, then one fused alpha * acc + prev), so edge elements get the same bits as interior ones.
-        for (int r = 0; r < rows; r++) {
-            long at = idx + (long) r * ldc;
-            for (int j = 0; j < cols; j++) {
-                float prev = 0f;
-                if (read) {
-                    prev = c.getAtIndex(JAVA_FLOAT, at + j);
-                    if (scale) {
-                        prev = prev * beta;
-                    }
+        // Edge tile (cols < NR): scalar, with the same roundings as the vector lanes above (beta * C,
+        // then one fused alpha * acc + prev), so edge elements get the same bits as interior ones. The
+        // read / scale choices stay outside the loops: a branch inside them let C2 hoist the checks
+        // under it as profiled loop predicates, which fail when a later call takes the other side.
+        if (!read) {
+            for (int r = 0; r < rows; r++) {
+                long at = idx + (long) r * ldc;
+                for (int j = 0, t = r * NR; j < cols; j++, t++) {
+                    c.setAtIndex(JAVA_FLOAT, at + j, SimdShape.fma(tile[t], alpha, 0f));
                 }
-                c.setAtIndex(JAVA_FLOAT, at + j, SimdShape.fma(tile[r * NR + j], alpha, prev));
+            }
+        } else if (scale) {
+            for (int r = 0; r < rows; r++) {
+                long at = idx + (long) r * ldc;
+                for (int j = 0, t = r * NR; j < cols; j++, t++) {
+                    c.setAtIndex(JAVA_FLOAT, at + j, SimdShape.fma(tile[t], alpha, c.getAtIndex(JAVA_FLOAT, at + j) * beta));
+                }
+            }
+        } else {
+            for (int r = 0; r < rows; r++) {
+                long at = idx + (long) r * ldc;
+                for (int j = 0, t = r * NR; j < cols; j++, t++) {
+                    c.setAtIndex(JAVA_FLOAT, at + j, SimdShape.fma(tile[t], alpha, c.getAtIndex(JAVA_FLOAT, at + j)));
+                }
             }
         }
     }
