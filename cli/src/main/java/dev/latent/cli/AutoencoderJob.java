@@ -17,7 +17,7 @@ import java.util.Locale;
  * {@code latent train --model autoencoder}: hyperparameters {@code hidden=196} (comma-separated for a
  * deep one, e.g. 1000,500,250,30), {@code activation=sigmoid}, {@code code_activation}, {@code tied=false},
  * {@code sparsity=kl|l1|none}, {@code rho=0.1}, {@code beta=3}, {@code weight_decay=3e-3},
- * {@code loss=mse_half_sum}. Writes model.safetensors, filters.png and metrics.jsonl.
+ * {@code loss=mse_half_sum}; {@code --denoise masking:0.3|gaussian:0.1} makes it a denoising autoencoder. Writes model.safetensors, filters.png and metrics.jsonl.
  */
 final class AutoencoderJob implements TrainJob {
 
@@ -32,6 +32,11 @@ final class AutoencoderJob implements TrainJob {
     }
 
     @Override
+    public boolean denoises() {
+        return true;
+    }
+
+    @Override
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());
         try (Dataset data = o.data()) {
@@ -40,7 +45,8 @@ final class AutoencoderJob implements TrainJob {
             Autoencoder.Builder b = Autoencoder.builder(data.features()).hidden(hidden).activation(act)
                     .codeActivation(Activation.parse(o.get("code_activation", act.toString())))
                     .tied(Boolean.parseBoolean(o.get("tied", "false")))
-                    .weightDecay(o.getDouble("weight_decay", 3e-3)).loss(o.get("loss", "mse_half_sum")).maxBatch(o.batch());
+                    .weightDecay(o.getDouble("weight_decay", 3e-3)).loss(o.get("loss", "mse_half_sum")).maxBatch(o.batch())
+                    .denoising(o.denoise());
             switch (o.get("sparsity", "kl")) {
                 case "kl" -> b.klSparsity(o.getDouble("rho", 0.1), o.getDouble("beta", 3));
                 case "l1" -> b.l1Sparsity(o.getDouble("beta", 1e-3));

@@ -1,6 +1,7 @@
 package dev.latent.cli;
 
 import dev.latent.data.Dataset;
+import dev.latent.nn.Corruption;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -19,11 +20,11 @@ import picocli.CommandLine.Option;
 final class TrainCommand implements Callable<Integer> {
 
     /** Every model kind; a new kind is one more entry. */
-    static final List<TrainJob> JOBS = List.of(new AutoencoderJob(), new GanJob(), new KMeansJob(), new HebbianJob());
+    static final List<TrainJob> JOBS = List.of(new AutoencoderJob(), new ConvAutoencoderJob(), new GanJob(), new KMeansJob(), new HebbianJob());
 
     /** The options every kind reads. */
     record Options(String model, Path images, Path labels, Path out, int epochs, int batch, double lr, long seed,
-                   boolean resume, Map<String, String> set) {
+                   boolean resume, Map<String, String> set, Corruption denoise) {
 
         /** The embedded digits unless --images/--labels were given. */
         Dataset data() throws java.io.IOException {
@@ -84,6 +85,22 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue from --out's checkpoint.safetensors if there is one.")
     boolean resume;
 
+    @Option(names = "--denoise", paramLabel = "KIND:AMOUNT", converter = CorruptionConverter.class,
+            description = "Denoising (autoencoder kinds): corrupt the training input with masking:FRACTION (e.g. masking:0.3)"
+                    + " or gaussian:SIGMA (e.g. gaussian:0.1); the loss target stays the clean input.")
+    Corruption denoise;
+
+    static final class CorruptionConverter implements CommandLine.ITypeConverter<Corruption> {
+        @Override
+        public Corruption convert(String value) {
+            try {
+                return Corruption.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("--denoise " + e.getMessage());
+            }
+        }
+    }
+
     @Option(names = "--set", description = "Model hyperparameter key=value (repeatable).")
     Map<String, String> set = new LinkedHashMap<>();
 
@@ -99,11 +116,14 @@ final class TrainCommand implements Callable<Integer> {
         TrainJob job = JOBS.stream().filter(j -> j.name().equals(model)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("unknown --model '" + model + "'; known: "
                         + JOBS.stream().map(TrainJob::name).collect(Collectors.joining(", "))));
+        if (denoise != null && !job.denoises()) {
+            throw new IllegalArgumentException("--denoise applies to autoencoder kinds, not --model " + model);
+        }
         if ((images == null) && labels != null) {
             throw new IllegalArgumentException("--labels needs --images");
         }
         PrintWriter pw = spec.commandLine().getOut();
-        int code = job.run(new Options(model, images, labels, out, epochs, batch, lr, seed, resume, Map.copyOf(set)), pw);
+        int code = job.run(new Options(model, images, labels, out, epochs, batch, lr, seed, resume, Map.copyOf(set), denoise), pw);
         pw.flush();
         return code;
     }

@@ -15,6 +15,11 @@ interface TrainJob {
     /** One line for --help. */
     String description();
 
+    /** Whether this kind takes {@code --denoise} (input corruption in training). */
+    default boolean denoises() {
+        return false;
+    }
+
     /** Trains; returns the exit code. */
     int run(TrainCommand.Options options, PrintWriter out) throws Exception;
 }

@@ -24,7 +24,11 @@ import java.util.List;
  * }
  * }</pre>
  *
- * Inputs containing NaN or infinity are rejected with a {@link BadInputException} naming the row and
+ * Layers ({@code __metadata__.encoder}): {@code "dense"}, y = f(W x + b) on the previous layer's
+ * output; {@code "shared_input_residual"} (the residual autoencoder), h = h + f(W [h; x] + b) with W of
+ * shape (m, m + n): the previous output h and the encoder's own input x side by side.
+ *
+ * <p>Inputs containing NaN or infinity are rejected with a {@link BadInputException} naming the row and
  * column, unless {@link #allowNonFinite()} was asked for (then they propagate).
  */
 public final class Encoder implements AutoCloseable {
@@ -32,7 +36,8 @@ public final class Encoder implements AutoCloseable {
     /** Rows processed per kernel call; larger batches are encoded in chunks of this size. */
     public static final int CHUNK = 256;
 
-    private record DenseLayer(Tensor weight, Tensor bias, Activation activation, int in, int out) {
+    /** One layer; {@code in} counts the previous output only (a shared-input layer also reads the encoder's input). */
+    private record DenseLayer(Tensor weight, Tensor bias, Activation activation, int in, int out, boolean sharedInputResidual) {
     }
 
     private final Path file;
@@ -56,7 +61,7 @@ public final class Encoder implements AutoCloseable {
         this.checkFinite = checkFinite;
         this.scratch = ThreadLocal.withInitial(() -> {
             synchronized (this) {
-                return new MemorySegment[] {allocate(), allocate()};
+                return new MemorySegment[] {allocate(), allocate(), allocate()};
             }
         });
     }
@@ -85,8 +90,12 @@ public final class Encoder implements AutoCloseable {
             for (int i = 0; i < spec.size(); i++) {
                 JsonNode s = spec.get(i);
                 String where = file + ": __metadata__.encoder[" + i + "]";
-                if (!"dense".equals(s.path("type").asText())) {
-                    throw new BadInputException(where + ".type must be \"dense\", got " + s.get("type"));
+                String type = s.path("type").asText();
+                boolean shared = "shared_input_residual".equals(type);
+                if (!"dense".equals(type) && !shared) {
+                    throw new BadInputException(file + ": model kind '" + l.metadata().get("kind") + "' has a " + s.get("type")
+                            + " layer in its encoder (__metadata__.encoder[" + i + "].type); the Encoder serves dense encoders"
+                            + " only: load the model with its own class (e.g. ConvAutoencoder.load) and call its encode()");
                 }
                 Tensor w = l.tensor(s.path("weight").asText());
                 if (w.rank() != 2) {
@@ -95,6 +104,15 @@ public final class Encoder implements AutoCloseable {
                 }
                 int out = w.dim(0);
                 int in = w.dim(1);
+                if (shared) {
+                    // W = [W_h | W_x]: the previous output (out values, as the residual needs) and the encoder's input
+                    int input = layers.isEmpty() ? -1 : layers.getFirst().in();
+                    if (prev != out || in != out + input) {
+                        throw new BadInputException(where + ": shared_input_residual weight " + Tensor.format(w.shape())
+                                + " must be (m, m + n) for the previous layer's m = " + prev + " outputs and the input's n = " + input);
+                    }
+                    in = out;
+                }
                 if (prev >= 0 && in != prev) {
                     throw new BadInputException(where + ": weight " + Tensor.format(w.shape()) + " does not take the previous layer's "
                             + prev + " outputs");
@@ -106,7 +124,10 @@ public final class Encoder implements AutoCloseable {
                 } catch (IllegalArgumentException e) {
                     throw new BadInputException(where + ".activation: " + e.getMessage(), e);
                 }
-                layers.add(new DenseLayer(w, b, a, in, out));
+                if (shared && i == 0) {
+                    throw new BadInputException(where + ": a shared_input_residual layer cannot come first");
+                }
+                layers.add(new DenseLayer(w, b, a, in, out, shared));
                 prev = out;
             }
             return new Encoder(file, arena, kernels, layers, true);
@@ -179,20 +200,32 @@ public final class Encoder implements AutoCloseable {
                 out.segment().asSlice(out.offset() * Float.BYTES, out.size() * Float.BYTES), in.dim(0));
     }
 
-    /** Runs the layers on n rows starting in s[cur]; returns the segment holding the codes. */
+    /**
+     * Runs the layers on n rows held in s[0] (kept: shared-input layers read it); outputs alternate
+     * between s[1] and s[2]. Returns the segment holding the codes.
+     */
     private MemorySegment run(MemorySegment[] s, int cur, int n) {
         for (DenseLayer l : layers) {
+            int next = cur == 1 ? 2 : 1;
             MemorySegment x = s[cur];
-            MemorySegment y = s[1 - cur];
+            MemorySegment y = s[next];
             Tensor w = l.weight();
+            int ldw = l.sharedInputResidual() ? l.in() + inputSize : l.in();
             kernels.gemm().gemm(Transpose.N, Transpose.T, n, l.out(), l.in(), 1f, x, 0, l.in(),
-                    w.segment(), w.offset(), l.in(), 0f, y, 0, l.out());
+                    w.segment(), w.offset(), ldw, 0f, y, 0, l.out());
+            if (l.sharedInputResidual()) {
+                kernels.gemm().gemm(Transpose.N, Transpose.T, n, l.out(), inputSize, 1f, s[0], 0, inputSize,
+                        w.segment(), w.offset() + l.in(), ldw, 1f, y, 0, l.out());
+            }
             Tensor b = l.bias();
             kernels.elementwise().addBias(n, l.out(), b.segment(), b.offset(), y, 0, l.out());
             if (l.activation().kind() != Activation.Kind.IDENTITY) {
                 kernels.activations().forward(l.activation(), n * l.out(), y, 0, y, 0);
             }
-            cur = 1 - cur;
+            if (l.sharedInputResidual()) {
+                kernels.elementwise().axpy(n * l.out(), 1f, x, 0, y, 0);
+            }
+            cur = next;
         }
         return s[cur];
     }

@@ -10,7 +10,9 @@ import dev.latent.loss.WeightDecay;
 import dev.latent.nn.ActivationLayer;
 import dev.latent.nn.ActivityPenalty;
 import dev.latent.nn.Dense;
+import dev.latent.nn.Corruption;
 import dev.latent.nn.Layer;
+import dev.latent.nn.NoiseLayer;
 import dev.latent.nn.Sequential;
 import dev.latent.nn.TiedDense;
 import dev.latent.optim.Adam;
@@ -41,15 +43,17 @@ import java.util.Map;
  * the mean code activation, or L1 on the codes); deep when the encoder has several layers (the
  * decoder mirrors it); tied when each decoder weight is the transpose of its encoder weight.
  * {@link #encode} returns the code layer, the representation later layers and classifiers read
- * (seed 002).
+ * (seed 002). Denoising when given a {@link Corruption}: the training input is corrupted (masking or
+ * Gaussian noise) while the loss target stays the clean input; encode and reconstruct never corrupt.
  *
- * <p>Layout of the network: for each encoder size h_i: Dense(h_{i-1} -> h_i), activation (the code
+ * <p>Layout of the network: (with denoising) the corruption layer, the identity outside training; for
+ * each encoder size h_i: Dense(h_{i-1} -> h_i), activation (the code
  * layer's activation may differ, e.g. linear as in Hinton and Salakhutdinov); then the mirror image,
  * ending in Dense(h_1 -> n) and the output activation.
  */
 public final class Autoencoder implements AutoCloseable {
 
-    /** Builder: sizes, activations, tying, sparsity, weight decay, batch size, kernels. */
+    /** Builder: sizes, activations, tying, sparsity, denoising, weight decay, batch size, kernels. */
     public static final class Builder {
         private int input;
         private int[] hidden = {196};
@@ -64,6 +68,7 @@ public final class Autoencoder implements AutoCloseable {
         private int maxBatch = 256;
         private Kernels kernels;
         private String loss = "mse_half_sum";
+        private Corruption corruption;
 
         private Builder(int input) {
             if (input < 1) {
@@ -124,6 +129,15 @@ public final class Autoencoder implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Denoising: corrupt the training input with {@code c} (e.g. {@code Corruption.masking(0.3)}),
+         * reconstruct the clean input; null for a plain autoencoder.
+         */
+        public Builder denoising(Corruption c) {
+            this.corruption = c;
+            return this;
+        }
+
         public Builder weightDecay(double lambda) {
             this.weightDecay = lambda;
             return this;
@@ -170,10 +184,17 @@ public final class Autoencoder implements AutoCloseable {
     private final Sequential net;
     private final List<Dense> encoders = new ArrayList<>();
     private final int codeIndex;
+    private final NoiseLayer noise;
 
     private Autoencoder(Builder b) {
         this.cfg = b;
         List<Layer> layers = new ArrayList<>();
+        if (b.corruption != null) {
+            noise = b.corruption.layer("corrupt", 0);
+            layers.add(noise);
+        } else {
+            noise = null;
+        }
         int prev = b.input;
         for (int i = 0; i < b.hidden.length; i++) {
             Dense d = new Dense("enc" + (i + 1), prev, b.hidden[i]);
@@ -209,11 +230,54 @@ public final class Autoencoder implements AutoCloseable {
         return this;
     }
 
-    /** Trains on the rows of x (N, n) with Adam at learning rate {@code lr}. */
+    /**
+     * Trains on the rows of x (N, n) with Adam at learning rate {@code lr}. With denoising, the
+     * corruption of epoch e is drawn from a generator seeded by (config seed, e), so a resumed run
+     * corrupts exactly as an uninterrupted one.
+     */
     public History fit(Tensor x, Tensor validation, Trainer.Config config, double lr, TrainingListener listener) throws IOException {
         try (Adam adam = new Adam(net.slab(), LearningRate.constant(lr), 0.9, 0.999, 1e-8, 0)) {
-            return new Trainer(config, listener).fit(net, lossOf(cfg.loss), adam, weightDecay(), x, x, validation, validation);
+            TrainingListener l = noise == null ? listener : reseedingPerEpoch(noise, config.seed(), listener);
+            return new Trainer(config, l).fit(net, lossOf(cfg.loss), adam, weightDecay(), x, x, validation, validation);
         }
+    }
+
+    /** A listener that reseeds {@code noise} from (seed, epoch) before every epoch, then forwards to {@code next}. */
+    static TrainingListener reseedingPerEpoch(NoiseLayer noise, long seed, TrainingListener next) {
+        TrainingListener to = next == null ? TrainingListener.NONE : next;
+        return new TrainingListener() {
+            @Override
+            public void onStart(int firstEpoch, int epochs, int batchesPerEpoch, int samplesPerEpoch) {
+                noise.reseed(epochSeed(seed, firstEpoch));
+                to.onStart(firstEpoch, epochs, batchesPerEpoch, samplesPerEpoch);
+            }
+
+            @Override
+            public void onBatch(int epoch, int batch, double meanLoss, double samplesPerSecond) {
+                to.onBatch(epoch, batch, meanLoss, samplesPerSecond);
+            }
+
+            @Override
+            public void onEpoch(dev.latent.train.EpochResult result) {
+                noise.reseed(epochSeed(seed, result.epoch() + 1));
+                to.onEpoch(result);
+            }
+
+            @Override
+            public void onEnd(History history) {
+                to.onEnd(history);
+            }
+        };
+    }
+
+    /** The corruption seed of an epoch: the shuffle's (seed, epoch) mixing with a salt, so the two streams differ. */
+    static long epochSeed(long seed, int epoch) {
+        return (seed ^ 0x6A09E667F3BCC909L) * 0x9E3779B97F4A7C15L + epoch;
+    }
+
+    /** The training corruption, or null for a plain autoencoder. */
+    public Corruption corruption() {
+        return cfg.corruption;
     }
 
     private WeightDecay weightDecay() {
@@ -303,6 +367,7 @@ public final class Autoencoder implements AutoCloseable {
         o.put("beta", cfg.beta);
         o.put("weight_decay", cfg.weightDecay);
         o.put("loss", cfg.loss);
+        o.put("denoising", cfg.corruption == null ? "none" : cfg.corruption.toString());
         return o;
     }
 
@@ -326,6 +391,15 @@ public final class Autoencoder implements AutoCloseable {
                 case "none" -> { }
                 default -> throw new IllegalArgumentException("sparsity must be none, kl or l1");
             }
+            // absent in files written before denoising existed
+            JsonNode denoising = c.get("denoising");
+            if (denoising != null && !denoising.isNull() && !"none".equals(denoising.asText())) {
+                try {
+                    b.denoising(Corruption.parse(denoising.asText()));
+                } catch (IllegalArgumentException e) {
+                    throw new dev.latent.io.BadInputException(source + ": config field 'denoising': " + e.getMessage(), e);
+                }
+            }
             return b;
         } catch (dev.latent.io.BadInputException e) {
             throw e;
@@ -335,11 +409,7 @@ public final class Autoencoder implements AutoCloseable {
     }
 
     private static JsonNode required(JsonNode c, String field, String source) {
-        JsonNode v = c.get(field);
-        if (v == null || v.isNull()) {
-            throw new dev.latent.io.BadInputException(source + ": config field '" + field + "' is missing");
-        }
-        return v;
+        return ModelFiles.required(c, field, source);
     }
 
     /**
@@ -364,21 +434,7 @@ public final class Autoencoder implements AutoCloseable {
      * {@code __metadata__} the format, the config, the encoder spec and the provenance.
      */
     public void save(Path file, Map<String, String> provenance) throws IOException {
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (Param p : net.params()) {
-            tensors.put(p.name(), p.value());
-        }
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", ModelFile.FORMAT);
-        meta.put("format_version", Integer.toString(ModelFile.VERSION));
-        meta.put("kind", "autoencoder");
-        meta.put("config", configJson().toString());
-        meta.put("encoder", encoderSpec().toString());
-        meta.put("input_shape", "[" + cfg.input + "]");
-        if (provenance != null) {
-            meta.putAll(provenance);
-        }
-        SafeTensors.write(file, tensors, meta);
+        ModelFiles.save(file, "autoencoder", configJson(), encoderSpec(), new int[] {cfg.input}, net, provenance);
     }
 
     /** Loads a model saved by {@link #save}, bit-exactly. */
@@ -389,16 +445,7 @@ public final class Autoencoder implements AutoCloseable {
             JsonNode config = ModelFile.json(l, "config");
             Autoencoder ae = fromConfig(config, file.toString()).kernels(kernels).build();
             try {
-                java.util.Set<String> expected = new java.util.HashSet<>();
-                for (Param p : ae.net.params()) {
-                    p.value().copyFrom(l.tensor(p.name(), p.value().shape()));
-                    expected.add(p.name());
-                }
-                for (String name : l.tensors().keySet()) {
-                    if (!expected.contains(name)) {
-                        throw new dev.latent.io.BadInputException(file + ": unexpected tensor '" + name + "' for this autoencoder config");
-                    }
-                }
+                ModelFiles.loadInto(ae.net, l, "autoencoder");
                 return ae;
             } catch (RuntimeException e) {
                 ae.close();
