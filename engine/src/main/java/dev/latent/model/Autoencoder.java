@@ -28,7 +28,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latent.io.ModelFile;
 import dev.latent.io.SafeTensors;
-import dev.latent.nn.Param;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;

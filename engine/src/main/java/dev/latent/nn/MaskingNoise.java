@@ -18,6 +18,7 @@ public final class MaskingNoise extends NoiseLayer {
 
     private final double fraction;
     private int masked;
+    private int units;
     private MemorySegment perm;
 
     public MaskingNoise(String name, double fraction, long seed) {
@@ -44,10 +45,19 @@ public final class MaskingNoise extends NoiseLayer {
 
     @Override
     void bind(int units, Workspace scratch) {
+        this.units = units;
         this.masked = (int) Math.round(fraction * units);
         this.perm = scratch.allocateFloats(units);
-        for (int i = 0; i < units; i++) {
-            perm.setAtIndex(JAVA_INT, i, i);
+        restart();
+    }
+
+    /** The draws depend on the permutation left by earlier ones, so a reseed restarts it at the identity. */
+    @Override
+    void restart() {
+        if (perm != null) {
+            for (int i = 0; i < units; i++) {
+                perm.setAtIndex(JAVA_INT, i, i);
+            }
         }
     }
 

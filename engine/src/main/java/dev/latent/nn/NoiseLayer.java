@@ -47,9 +47,14 @@ public abstract sealed class NoiseLayer implements Layer permits Dropout, Maskin
         reseed(modelRandom.nextLong());
     }
 
-    /** Restarts the noise generator at {@code seed}. */
+    /** Restarts the noise at {@code seed}: the same seed then replays the same corruption. */
     public final void reseed(long seed) {
         this.rnd = new SplittableRandom(seed);
+        restart();
+    }
+
+    /** Hook: resets any other state the corruption draws depend on (called by {@link #reseed}). */
+    void restart() {
     }
 
     /** Any non-empty per-sample shape with positive dimensions maps to itself. */
