@@ -32,13 +32,23 @@ public final class Encoder implements AutoCloseable {
     /** Rows processed per kernel call; larger batches are encoded in chunks of this size. */
     public static final int CHUNK = 256;
 
-    private record DenseLayer(Tensor weight, Tensor bias, Activation activation, int in, int out) {
+    /**
+     * One dense layer: weight (out, in) and bias (out) as segments of exactly their size, sliced from the
+     * mapped file once at load, so every kernel call gets them at offset 0 (a provider that would slice
+     * an operand per call, as the OpenBLAS one does at non-zero offsets, allocates nothing then).
+     */
+    private record DenseLayer(MemorySegment weight, MemorySegment bias, Activation activation, int in, int out) {
+
+        static DenseLayer of(Tensor w, Tensor b, Activation activation) {
+            return new DenseLayer(w.segment().asSlice(w.offset() * Float.BYTES, w.size() * Float.BYTES),
+                    b.segment().asSlice(b.offset() * Float.BYTES, b.size() * Float.BYTES), activation, w.dim(1), w.dim(0));
+        }
     }
 
     private final Path file;
     private final Arena arena;
     private final Kernels kernels;
-    private final List<DenseLayer> layers;
+    private final DenseLayer[] layers;
     private final int inputSize;
     private final int codeSize;
     private final int widest;
@@ -49,7 +59,7 @@ public final class Encoder implements AutoCloseable {
         this.file = file;
         this.arena = arena;
         this.kernels = kernels;
-        this.layers = List.copyOf(layers);
+        this.layers = layers.toArray(DenseLayer[]::new);
         this.inputSize = layers.getFirst().in();
         this.codeSize = layers.getLast().out();
         this.widest = Math.max(inputSize, layers.stream().mapToInt(DenseLayer::out).max().orElseThrow());
@@ -106,7 +116,7 @@ public final class Encoder implements AutoCloseable {
                 } catch (IllegalArgumentException e) {
                     throw new BadInputException(where + ".activation: " + e.getMessage(), e);
                 }
-                layers.add(new DenseLayer(w, b, a, in, out));
+                layers.add(DenseLayer.of(w, b, a));
                 prev = out;
             }
             return new Encoder(file, arena, kernels, layers, true);
@@ -118,7 +128,7 @@ public final class Encoder implements AutoCloseable {
 
     /** This encoder, passing NaN and infinity through instead of rejecting them (shares the mapping). */
     public Encoder allowNonFinite() {
-        return new Encoder(file, arena, kernels, layers, false);
+        return new Encoder(file, arena, kernels, List.of(layers), false);
     }
 
     public int inputSize() {
@@ -184,11 +194,9 @@ public final class Encoder implements AutoCloseable {
         for (DenseLayer l : layers) {
             MemorySegment x = s[cur];
             MemorySegment y = s[1 - cur];
-            Tensor w = l.weight();
             kernels.gemm().gemm(Transpose.N, Transpose.T, n, l.out(), l.in(), 1f, x, 0, l.in(),
-                    w.segment(), w.offset(), l.in(), 0f, y, 0, l.out());
-            Tensor b = l.bias();
-            kernels.elementwise().addBias(n, l.out(), b.segment(), b.offset(), y, 0, l.out());
+                    l.weight(), 0, l.in(), 0f, y, 0, l.out());
+            kernels.elementwise().addBias(n, l.out(), l.bias(), 0, y, 0, l.out());
             if (l.activation().kind() != Activation.Kind.IDENTITY) {
                 kernels.activations().forward(l.activation(), n * l.out(), y, 0, y, 0);
             }
