@@ -70,10 +70,8 @@ public final class Classifier implements AutoCloseable {
         if (labels.length != n) {
             throw new IllegalArgumentException(n + " feature rows but " + labels.length + " labels");
         }
-        List<Layer> layers = new ArrayList<>(body);
-        layers.add(new Dense("logits", width, classes));
         int batch = Math.min(s.batch(), n);
-        Sequential net = new Sequential("classifier", layers).build(new int[] {d}, batch, kernels);
+        Sequential net = network(d, body, width, classes, batch, kernels);
         net.init(seed);
         if (afterInit != null) {
             afterInit.accept(net);
@@ -91,6 +89,26 @@ public final class Classifier implements AutoCloseable {
             throw e;
         }
         return new Classifier(net, classes);
+    }
+
+    /**
+     * A classifier of the shape {@link #train(Tensor, int[], int, List, int, java.util.function.Consumer, Settings, long, Kernels)}
+     * builds ({@code body}, then a Dense "logits" head of {@code classes} units), with uninitialized
+     * weights: for loading saved parameters into {@code network().params()}.
+     */
+    public static Classifier untrained(int inputSize, List<Layer> body, int width, int classes, int maxBatch, Kernels kernels) {
+        return new Classifier(network(inputSize, body, width, classes, maxBatch, kernels), classes);
+    }
+
+    private static Sequential network(int d, List<Layer> body, int width, int classes, int maxBatch, Kernels kernels) {
+        List<Layer> layers = new ArrayList<>(body);
+        layers.add(new Dense("logits", width, classes));
+        return new Sequential("classifier", layers).build(new int[] {d}, maxBatch, kernels);
+    }
+
+    /** The number of classes (the logits per row). */
+    public int classes() {
+        return classes;
     }
 
     /** Rows of one-hot targets for labels. */

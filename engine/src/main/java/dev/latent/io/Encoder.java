@@ -36,14 +36,28 @@ public final class Encoder implements AutoCloseable {
     /** Rows processed per kernel call; larger batches are encoded in chunks of this size. */
     public static final int CHUNK = 256;
 
-    /** One layer; {@code in} counts the previous output only (a shared-input layer also reads the encoder's input). */
-    private record DenseLayer(Tensor weight, Tensor bias, Activation activation, int in, int out, boolean sharedInputResidual) {
+    /**
+     * One dense layer: weight (out, in) and bias (out) as segments sliced from the mapped file once at
+     * load, so every kernel call gets them at offset 0 (a provider that would slice an operand per
+     * call, as the OpenBLAS one does at non-zero offsets, allocates nothing then). {@code in} counts
+     * the previous output only: a shared-input residual layer's weight is (out, in + n), and
+     * {@code shared} is its input block, sliced at column {@code in} (leading dimension in + n).
+     */
+    private record DenseLayer(MemorySegment weight, MemorySegment shared, MemorySegment bias, Activation activation, int in,
+                              int out, boolean sharedInputResidual) {
+
+        static DenseLayer of(Tensor w, Tensor b, Activation activation, int in, boolean sharedInputResidual) {
+            MemorySegment weight = w.segment().asSlice(w.offset() * Float.BYTES, w.size() * Float.BYTES);
+            MemorySegment shared = sharedInputResidual ? weight.asSlice((long) in * Float.BYTES) : null;
+            return new DenseLayer(weight, shared, b.segment().asSlice(b.offset() * Float.BYTES, b.size() * Float.BYTES),
+                    activation, in, w.dim(0), sharedInputResidual);
+        }
     }
 
     private final Path file;
     private final Arena arena;
     private final Kernels kernels;
-    private final List<DenseLayer> layers;
+    private final DenseLayer[] layers;
     private final int inputSize;
     private final int codeSize;
     private final int widest;
@@ -54,7 +68,7 @@ public final class Encoder implements AutoCloseable {
         this.file = file;
         this.arena = arena;
         this.kernels = kernels;
-        this.layers = List.copyOf(layers);
+        this.layers = layers.toArray(DenseLayer[]::new);
         this.inputSize = layers.getFirst().in();
         this.codeSize = layers.getLast().out();
         this.widest = Math.max(inputSize, layers.stream().mapToInt(DenseLayer::out).max().orElseThrow());
@@ -127,7 +141,7 @@ public final class Encoder implements AutoCloseable {
                 if (shared && i == 0) {
                     throw new BadInputException(where + ": a shared_input_residual layer cannot come first");
                 }
-                layers.add(new DenseLayer(w, b, a, in, out, shared));
+                layers.add(DenseLayer.of(w, b, a, in, shared));
                 prev = out;
             }
             return new Encoder(file, arena, kernels, layers, true);
@@ -139,7 +153,7 @@ public final class Encoder implements AutoCloseable {
 
     /** This encoder, passing NaN and infinity through instead of rejecting them (shares the mapping). */
     public Encoder allowNonFinite() {
-        return new Encoder(file, arena, kernels, layers, false);
+        return new Encoder(file, arena, kernels, List.of(layers), false);
     }
 
     public int inputSize() {
@@ -209,16 +223,14 @@ public final class Encoder implements AutoCloseable {
             int next = cur == 1 ? 2 : 1;
             MemorySegment x = s[cur];
             MemorySegment y = s[next];
-            Tensor w = l.weight();
             int ldw = l.sharedInputResidual() ? l.in() + inputSize : l.in();
             kernels.gemm().gemm(Transpose.N, Transpose.T, n, l.out(), l.in(), 1f, x, 0, l.in(),
-                    w.segment(), w.offset(), ldw, 0f, y, 0, l.out());
+                    l.weight(), 0, ldw, 0f, y, 0, l.out());
             if (l.sharedInputResidual()) {
                 kernels.gemm().gemm(Transpose.N, Transpose.T, n, l.out(), inputSize, 1f, s[0], 0, inputSize,
-                        w.segment(), w.offset() + l.in(), ldw, 1f, y, 0, l.out());
+                        l.shared(), 0, ldw, 1f, y, 0, l.out());
             }
-            Tensor b = l.bias();
-            kernels.elementwise().addBias(n, l.out(), b.segment(), b.offset(), y, 0, l.out());
+            kernels.elementwise().addBias(n, l.out(), l.bias(), 0, y, 0, l.out());
             if (l.activation().kind() != Activation.Kind.IDENTITY) {
                 kernels.activations().forward(l.activation(), n * l.out(), y, 0, y, 0);
             }

@@ -178,6 +178,8 @@ public final class Autoencoder implements AutoCloseable {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Largest max_batch a model file may ask for (buffers are sized by it before the tensors are read). */
+    static final int MAX_BATCH = 1 << 14;
 
     private final Builder cfg;
     private final Sequential net;
@@ -367,6 +369,7 @@ public final class Autoencoder implements AutoCloseable {
         o.put("weight_decay", cfg.weightDecay);
         o.put("loss", cfg.loss);
         o.put("denoising", cfg.corruption == null ? "none" : cfg.corruption.toString());
+        o.put("max_batch", cfg.maxBatch);
         return o;
     }
 
@@ -384,6 +387,15 @@ public final class Autoencoder implements AutoCloseable {
                     .outputActivation(Activation.parse(required(c, "output_activation", source).asText()))
                     .tied(required(c, "tied", source).asBoolean()).weightDecay(required(c, "weight_decay", source).asDouble())
                     .loss(required(c, "loss", source).asText());
+            // The batch the networks were built for: a GEMM's bits can depend on its row count, so a
+            // loaded model encodes in the same chunks to give the same bits. Files before it: 256.
+            JsonNode maxBatch = c.get("max_batch");
+            if (maxBatch != null) {
+                if (!maxBatch.isIntegralNumber() || maxBatch.asLong() < 1 || maxBatch.asLong() > MAX_BATCH) {
+                    throw new IllegalArgumentException("max_batch must be an integer in 1.." + MAX_BATCH + ", got " + maxBatch);
+                }
+                b.maxBatch(maxBatch.asInt());
+            }
             switch (required(c, "sparsity", source).asText()) {
                 case "kl" -> b.klSparsity(required(c, "rho", source).asDouble(), required(c, "beta", source).asDouble());
                 case "l1" -> b.l1Sparsity(required(c, "beta", source).asDouble());

@@ -1,10 +1,15 @@
 package dev.latent.model;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.latent.io.BadInputException;
 import dev.latent.io.ModelFile;
 import dev.latent.io.SafeTensors;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
@@ -35,6 +40,11 @@ import java.util.SplittableRandom;
  * The data are centered with their mean (computed in double) unless told otherwise: the rules find
  * eigenvectors of E[x x^T], which are the principal components only for zero-mean inputs. The
  * learning rate decays as eta_t = eta_0 / (1 + t / tau). Weights are kept in double.
+ *
+ * <p>A model file holds the weights and the mean in float32 (safetensors F32, what every reader
+ * takes). The trained model, as a feature extractor ({@link #encode}), is therefore defined on those
+ * float32 values, so a model and its loaded copy give the same bits; training a loaded model continues
+ * from the float32 weights (and the saved step count, so eta_t continues where it stopped).
  */
 public final class Hebbian {
 
@@ -58,6 +68,7 @@ public final class Hebbian {
     }
 
     public static final String KIND = "hebbian";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Rule rule;
     private final int units;
@@ -225,8 +236,62 @@ public final class Hebbian {
         return t;
     }
 
-    /** Writes a model file (kind hebbian): tensors weight (units, d) and mean (d). */
+    /** The mean subtracted from every input (a copy). */
+    public double[] mean() {
+        return mean.clone();
+    }
+
+    /**
+     * Writes the projections y = W (x - mean) of the rows of x (N, d) into y (N, units), with W and the
+     * mean rounded to float32 as a model file stores them (the products summed in double, then rounded).
+     */
+    public void encode(Tensor x, Tensor out) {
+        int n = x.dim(0);
+        if (x.rowSize() != d || out.dim(0) != n || out.rowSize() != units) {
+            throw new IllegalArgumentException("Hebbian encode: input (N, " + d + ") and output (N, " + units + ") expected, got "
+                    + Tensor.format(x.shape()) + " and " + Tensor.format(out.shape()));
+        }
+        float[] wf = new float[w.length];
+        for (int i = 0; i < w.length; i++) {
+            wf[i] = (float) w[i];
+        }
+        float[] centered = new float[d];
+        for (int r = 0; r < n; r++) {
+            for (int i = 0; i < d; i++) {
+                centered[i] = x.get((long) r * d + i) - (float) mean[i];
+            }
+            for (int j = 0; j < units; j++) {
+                double acc = 0;
+                for (int i = 0; i < d; i++) {
+                    acc += (double) wf[j * d + i] * centered[i];
+                }
+                out.set((long) r * units + j, (float) acc);
+            }
+        }
+    }
+
+    /** Writes a model file without extra config fields: see {@link #save(Path, Map, String)}. */
+    public void save(Path file, Map<String, String> provenance) throws IOException {
+        save(file, provenance, "{}");
+    }
+
+    /**
+     * Writes a model file (kind hebbian): tensors weight (units, d) and mean (d), both float32;
+     * {@code __metadata__.config} is {@code configJson} (a JSON object of the caller's training settings)
+     * with the fields {@link #load} needs set: rule, units, dim, normalize and steps.
+     */
     public void save(Path file, Map<String, String> provenance, String configJson) throws IOException {
+        ObjectNode config;
+        try {
+            JsonNode given = JSON.readTree(configJson);
+            if (given == null || !given.isObject()) {
+                throw new IllegalArgumentException("Hebbian config must be a JSON object, got " + configJson);
+            }
+            config = (ObjectNode) given;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("Hebbian config is not JSON: " + configJson, e);
+        }
+        config.put("rule", rule.toString()).put("units", units).put("dim", d).put("normalize", normalize).put("steps", steps);
         try (Workspace ws = new Workspace("hebbian-save")) {
             Tensor m = ws.allocate(d);
             for (int i = 0; i < d; i++) {
@@ -239,11 +304,76 @@ public final class Hebbian {
             meta.put("format", ModelFile.FORMAT);
             meta.put("format_version", Integer.toString(ModelFile.VERSION));
             meta.put("kind", KIND);
-            meta.put("config", configJson);
+            meta.put("config", config.toString());
             if (provenance != null) {
                 meta.putAll(provenance);
             }
             SafeTensors.write(file, t, meta);
         }
+    }
+
+    /**
+     * Loads a model file written by {@link #save}: the weights and the mean are the file's float32
+     * values; the rule, normalization and step count come from the config. Defects are
+     * {@link BadInputException}s naming the file and the field.
+     */
+    public static Hebbian load(Path file) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            SafeTensors.Loaded l = SafeTensors.read(file, arena);
+            ModelFile.requireKind(l, KIND);
+            JsonNode c = ModelFile.json(l, "config");
+            String where = file + ": __metadata__.config";
+            Rule rule;
+            try {
+                rule = Rule.parse(field(c, "rule", where).asText());
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException(where + ".rule: " + e.getMessage(), e);
+            }
+            int units = positive(c, "units", where);
+            int d = positive(c, "dim", where);
+            JsonNode normalize = field(c, "normalize", where);
+            JsonNode steps = field(c, "steps", where);
+            if (!normalize.isBoolean()) {
+                throw new BadInputException(where + ".normalize must be true or false, got " + normalize);
+            }
+            if (!steps.isIntegralNumber() || !steps.canConvertToLong() || steps.asLong() < 0) {
+                throw new BadInputException(where + ".steps must be an integer >= 0, got " + steps);
+            }
+            Tensor weight = l.tensor("weight", units, d);
+            Tensor mean = l.tensor("mean", d);
+            if (l.tensors().size() != 2) {
+                throw new BadInputException(file + ": a Hebbian model has tensors weight and mean, the file has " + l.tensors().keySet());
+            }
+            Hebbian h;
+            try {
+                h = new Hebbian(rule, units, d, normalize.asBoolean(), 0);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException(where + ": " + e.getMessage(), e);
+            }
+            for (int i = 0; i < h.w.length; i++) {
+                h.w[i] = weight.get(i);
+            }
+            for (int i = 0; i < d; i++) {
+                h.mean[i] = mean.get(i);
+            }
+            h.steps = steps.asLong();
+            return h;
+        }
+    }
+
+    private static JsonNode field(JsonNode c, String name, String where) {
+        JsonNode v = c.get(name);
+        if (v == null || v.isNull()) {
+            throw new BadInputException(where + "." + name + " is missing");
+        }
+        return v;
+    }
+
+    private static int positive(JsonNode c, String name, String where) {
+        JsonNode v = field(c, name, where);
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 1) {
+            throw new BadInputException(where + "." + name + " must be an integer >= 1, got " + v);
+        }
+        return v.asInt();
     }
 }

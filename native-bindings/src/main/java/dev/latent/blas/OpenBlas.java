@@ -96,6 +96,7 @@ public final class OpenBlas {
                 "blas core", lib.coreName,
                 "threads", Integer.toString(threads()),
                 "OPENBLAS_CORETYPE", coretype == null ? "(unset)" : coretype,
+                "bf16 gemm", lib.sbgemm ? "cblas_sbgemm exported" : "none (cblas_sbgemm not exported: built without BUILD_BFLOAT16)",
                 "library", lib.path.toString());
     }
 
@@ -118,15 +119,18 @@ public final class OpenBlas {
         final MethodHandle getNumThreads;
         final String coreName;
         final String config;
+        /** Whether the library exports cblas_sbgemm (bf16 GEMM; only builds with BUILD_BFLOAT16=1 do). */
+        final boolean sbgemm;
 
         Lib(Path path, MethodHandle sgemm, MethodHandle sgemmCritical, MethodHandle getNumThreads,
-            String coreName, String config) {
+            String coreName, String config, boolean sbgemm) {
             this.path = path;
             this.sgemm = sgemm;
             this.sgemmCritical = sgemmCritical;
             this.getNumThreads = getNumThreads;
             this.coreName = coreName;
             this.config = config;
+            this.sbgemm = sbgemm;
         }
     }
 
@@ -165,7 +169,8 @@ public final class OpenBlas {
             step = "reading the OpenBLAS core name and configuration";
             String coreName = cString((MemorySegment) getCoreName.invokeExact()).trim();
             String config = cString((MemorySegment) getConfig.invokeExact()).trim();
-            return new State(new Lib(path, sgemm, sgemmCritical, getNumThreads, coreName, config), null);
+            boolean sbgemm = lookup.find("cblas_sbgemm").isPresent();
+            return new State(new Lib(path, sgemm, sgemmCritical, getNumThreads, coreName, config, sbgemm), null);
         } catch (Throwable t) {
             if (t instanceof VirtualMachineError vme && !(t instanceof StackOverflowError)) {
                 throw vme;

@@ -68,8 +68,21 @@ final class OpenBlasGemm implements Gemm {
             viaNativeCopies(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
-        call(ta, tb, m, n, k, alpha, a.asSlice(aOff * Float.BYTES), lda, b.asSlice(bOff * Float.BYTES), ldb,
-                beta, c.asSlice(cOff * Float.BYTES), ldc);
+        call(ta, tb, m, n, k, alpha, at(a, aOff), lda, at(b, bOff), ldb, beta, at(c, cOff), ldc);
+    }
+
+    /**
+     * The segment to pass for an operand starting {@code off} floats into {@code s}: {@code s} itself
+     * when {@code off == 0}, else a slice. Each slice is a 40-byte heap object that C2 does not remove
+     * (it escapes into the downcall), so callers that keep their operands at offset 0 (the
+     * {@link dev.latent.io.Encoder}: weights pre-sliced at load, scratch from offset 0) allocate nothing.
+     * Passing raw addresses instead (JAVA_LONG parameters) would avoid every slice but drop what FFM
+     * does for ADDRESS arguments: keeping the segment's arena alive for the duration of the call. A
+     * shared arena closed by another thread, or an automatic arena collected, during a long GEMM would
+     * then make OpenBLAS read freed memory (a crash) instead of failing the close.
+     */
+    private static MemorySegment at(MemorySegment s, long off) {
+        return off == 0 ? s : s.asSlice(off * Float.BYTES);
     }
 
     private void call(Transpose ta, Transpose tb, int m, int n, int k, float alpha,

@@ -1,10 +1,17 @@
 package dev.latent.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.latent.eval.Classifier;
+import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
 import dev.latent.model.Autoencoder;
+import dev.latent.model.StackedAutoencoder;
+import dev.latent.tensor.Tensor;
+import dev.latent.tensor.Workspace;
+import dev.latent.train.Trainer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,12 +28,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  * header, truncations, appended bytes, header-length edits, JSON edits) must either load correctly
  * (Autoencoder.load and Encoder.load) or fail with a {@link BadInputException}: never another
  * exception, a JVM crash or a read outside the mapped segment. Seeded; each seed runs 250 mutations;
- * -Dprop.seed=N replays one seed.
+ * -Dprop.seed=N replays one seed. The same mutations hit a fine-tuned stacked autoencoder's file
+ * (StackedAutoencoder.load and Encoder.load), whose loader builds networks sized by its config.
  */
 class ModelFileMutationTest {
 
     static byte[] valid;
     static int headerEnd;
+    static byte[] validStack;
+    static int stackHeaderEnd;
 
     @TempDir
     static Path dir;
@@ -38,8 +48,26 @@ class ModelFileMutationTest {
             ae.save(f, ModelFile.provenance("test", 7, "abc"));
         }
         valid = Files.readAllBytes(f);
-        long n = java.nio.ByteBuffer.wrap(valid, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
-        headerEnd = (int) (8 + n);
+        headerEnd = headerEnd(valid);
+        // A small stack (20-12-6, softmax over 3 classes) pretrained and fine-tuned briefly on seeded rows.
+        Path g = dir.resolve("stack.safetensors");
+        try (Workspace ws = new Workspace("stack-data");
+             StackedAutoencoder s = new StackedAutoencoder(20, new int[] {12, 6}, Activation.SIGMOID, 0.1, 3, 1e-4, Kernels.current())) {
+            Tensor x = EncoderTest.rows(ws, 48, 20, 7);
+            int[] labels = new int[48];
+            for (int i = 0; i < labels.length; i++) {
+                labels[i] = i % 3;
+            }
+            s.pretrain(x, Trainer.Config.of(1, 16, 7), 1e-3, null);
+            s.keep(s.fineTune(x, labels, 3, new Classifier.Settings(0, Activation.SIGMOID, 6, 16, 1e-3, 1e-4), 7));
+            s.save(g, ModelFile.provenance("test", 7, "abc"));
+        }
+        validStack = Files.readAllBytes(g);
+        stackHeaderEnd = headerEnd(validStack);
+    }
+
+    static int headerEnd(byte[] file) {
+        return (int) (8 + java.nio.ByteBuffer.wrap(file, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong());
     }
 
     static LongStream seeds() {
@@ -54,7 +82,7 @@ class ModelFileMutationTest {
         int loaded = 0;
         int rejected = 0;
         for (int i = 0; i < 250; i++) {
-            byte[] m = mutate(valid, r);
+            byte[] m = mutate(valid, headerEnd, r);
             Path f = dir.resolve("m" + seed + "_" + i + ".safetensors");
             Files.write(f, m);
             boolean ok1 = outcome(f, seed, i, () -> {
@@ -82,6 +110,32 @@ class ModelFileMutationTest {
         assertEquals(250, loaded + rejected);
     }
 
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void mutatedStackFilesLoadOrFailCleanly(long seed) throws IOException {
+        SplittableRandom r = new SplittableRandom(seed);
+        int loaded = 0;
+        for (int i = 0; i < 250; i++) {
+            Path f = dir.resolve("s" + seed + "_" + i + ".safetensors");
+            Files.write(f, mutate(validStack, stackHeaderEnd, r));
+            if (outcome(f, seed, i, () -> {
+                try (StackedAutoencoder s = StackedAutoencoder.load(f, Kernels.current())) {
+                    s.codeSize();
+                }
+            })) {
+                loaded++;
+            }
+            outcome(f, seed, i, () -> {
+                try (Encoder e = Encoder.load(f)) {
+                    e.encode(new float[e.inputSize()]);
+                }
+            });
+            Files.delete(f);
+        }
+        // Flips in the tensor data (most of the file) leave a loadable file: some mutations must load.
+        assertTrue(loaded > 0, "seed " + seed + ": no mutated stack file loaded");
+    }
+
     interface Load {
         void run() throws Exception;
     }
@@ -104,7 +158,7 @@ class ModelFileMutationTest {
         }
     }
 
-    static byte[] mutate(byte[] src, SplittableRandom r) {
+    static byte[] mutate(byte[] src, int headerEnd, SplittableRandom r) {
         byte[] b = src.clone();
         switch (r.nextInt(7)) {
             case 0 -> { // flip 1-8 random bits anywhere
@@ -142,7 +196,10 @@ class ModelFileMutationTest {
                 String h = new String(b, 8, headerEnd - 8, StandardCharsets.ISO_8859_1);
                 String[][] edits = {{"F32", "F16"}, {"F32", "I32"}, {"[20]", "[21]"}, {"[16,20]", "[20,16]"}, {"\"shape\"", "\"shapf\""},
                         {"dense", "dance"}, {"sigmoid", "sigmoix"}, {"latent-model", "latent-modex"}, {"\"1\"", "\"2\""},
-                        {"data_offsets\":[0,", "data_offsets\":[4,"}, {"\"hidden\":[16,7]", "\"hidden\":[16,8]"}};
+                        {"data_offsets\":[0,", "data_offsets\":[4,"}, {"\"hidden\":[16,7]", "\"hidden\":[16,8]"},
+                        {"\"hidden\":[12,6]", "\"hidden\":[12,7]"}, {"\"classes\":3", "\"classes\":4"},
+                        {"\"max_batch\":16", "\"max_batch\":-1"}, {"layer2.enc1", "layer3.enc1"}, {"fine_tuned.enc2", "fine_tuned.enc3"},
+                        {"\"fine_tuned\":{", "\"fine_tuned\":["}};
                 String[] e = edits[r.nextInt(edits.length)];
                 String edited = h.replaceFirst(java.util.regex.Pattern.quote(e[0]), java.util.regex.Matcher.quoteReplacement(e[1]));
                 byte[] eb = edited.getBytes(StandardCharsets.ISO_8859_1);
