@@ -84,6 +84,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue from --out's checkpoint.safetensors if there is one.")
     boolean resume;
 
+    @Option(names = "--layers", description = "Layers of a stacked model (k-means: 1 or 2); the same as --set layers=N.")
+    Integer layers;
+
     @Option(names = "--set", description = "Model hyperparameter key=value (repeatable).")
     Map<String, String> set = new LinkedHashMap<>();
 
@@ -101,6 +104,9 @@ final class TrainCommand implements Callable<Integer> {
                         + JOBS.stream().map(TrainJob::name).collect(Collectors.joining(", "))));
         if ((images == null) && labels != null) {
             throw new IllegalArgumentException("--labels needs --images");
+        }
+        if (layers != null) {
+            set.put("layers", Integer.toString(layers));
         }
         PrintWriter pw = spec.commandLine().getOut();
         int code = job.run(new Options(model, images, labels, out, epochs, batch, lr, seed, resume, Map.copyOf(set)), pw);
