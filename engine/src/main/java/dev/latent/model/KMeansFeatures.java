@@ -327,6 +327,11 @@ public final class KMeansFeatures implements AutoCloseable {
         void accept(int index, Tensor map, int gh, int gw);
     }
 
+    /** Images per GEMM batch of {@link #maps} for images of h x w: callers that batch in multiples of it get the same bits. */
+    int batchImages(int h, int w) {
+        return Math.max(1, ROWS / (grid(h) * grid(w)));
+    }
+
     /**
      * Computes the encoded k-channel map of every image, in order, batching images so that each GEMM
      * covers up to 4,096 patches. All images must have the same size.
@@ -340,7 +345,7 @@ public final class KMeansFeatures implements AutoCloseable {
         int gw = grid(first.width());
         int per = gh * gw;
         int d = config.dim();
-        int batch = Math.max(1, ROWS / per);
+        int batch = batchImages(first.height(), first.width());
         int p = config.patch();
         int s = config.stride();
         try (Workspace tmp = new Workspace("kmeans-maps")) {

@@ -204,8 +204,14 @@ public final class KMeansStack implements AutoCloseable {
         int f1 = first.featureCount();
         int f2 = second.featureCount();
         Tensor f = out.allocate(imgs.size(), total);
-        for (int from = 0; from < imgs.size(); from += BATCH) {
-            List<Patches.Image> sub = imgs.subList(from, Math.min(imgs.size(), from + BATCH));
+        if (imgs.isEmpty()) {
+            return f;
+        }
+        // Rounds of whole layer-1 GEMM batches, so that layer 1's columns are bit for bit those of first.features.
+        int unit = first.batchImages(imgs.getFirst().height(), imgs.getFirst().width());
+        int step = unit * Math.max(1, BATCH / unit);
+        for (int from = 0; from < imgs.size(); from += step) {
+            List<Patches.Image> sub = imgs.subList(from, Math.min(imgs.size(), from + step));
             Patches.Image[] mapImages = new Patches.Image[sub.size()];
             int base = from;
             first.maps(sub, (i, map, gh, gw) -> {
