@@ -58,7 +58,9 @@ final class KMeansBenchCommand implements Callable<Integer> {
     @Option(names = "--images", description = "Directory of natural images (default: shared/data/natural-images found upwards).")
     Path images;
 
-    @Option(names = "--kernels", split = ",", description = "Kernel providers to time latent on (default: the one in use).")
+    @Option(names = "--kernels", split = ",",
+            description = "Kernel providers to time latent on (default: every available one but scalar; k-means runs its"
+                    + " per-thread path only on providers with a single-threaded GEMM, e.g. simd).")
     List<String> providers = new ArrayList<>();
 
     @Option(names = "--no-peers", description = "Skip scikit-learn.")
@@ -91,7 +93,11 @@ final class KMeansBenchCommand implements Callable<Integer> {
                 engines.add(dev.latent.kernel.KernelRegistry.load(name));
             }
             if (engines.isEmpty()) {
-                engines.add(kern);
+                for (String name : dev.latent.kernel.KernelRegistry.availableNames()) {
+                    if (!name.equals("scalar")) {
+                        engines.add(dev.latent.kernel.KernelRegistry.load(name));
+                    }
+                }
             }
             for (int k : ks) {
                 Path init = tmp.resolve("init" + k + ".f32");
@@ -100,6 +106,9 @@ final class KMeansBenchCommand implements Callable<Integer> {
                         km.seed(x, KMeans.Init.RANDOM, 7);
                         writeRaw(init, km.centroids());
                         log("bench kmeans: latent lloyd k=%d on %s", k, e.name());
+                        // Two untimed iterations: the JIT compiles the GEMM and argmin loops (scikit-learn's time is
+                        // a difference of fits, which leaves its first iteration out too).
+                        km.lloydStep(x);
                         km.lloydStep(x);
                         long t0 = System.nanoTime();
                         double inertia = 0;

@@ -131,6 +131,8 @@ public final class KMeans implements AutoCloseable {
     private Tensor[] partDots;
     private final float[] cnorm;
     private final double[][] sums;
+    /** One row of x per part, copied out of its segment once for the norm and the sums. */
+    private final float[][] partRow;
     private final long[][] counts;
     private final double[] partInertia;
     private final int[] partChanged;
@@ -154,6 +156,7 @@ public final class KMeans implements AutoCloseable {
         this.threadChunk = Math.max(8, Math.min(2048, THREAD_CHUNK_FLOATS / k / 8 * 8));
         this.cnorm = new float[k];
         this.sums = new double[PARTS][k * d];
+        this.partRow = new float[PARTS][d];
         this.counts = new long[PARTS][k];
         this.partInertia = new double[PARTS];
         this.partChanged = new int[PARTS];
@@ -570,15 +573,15 @@ public final class KMeans implements AutoCloseable {
         int changed = 0;
         double[] sum = sums[p];
         long[] count = counts[p];
+        float[] v = partRow[p];
         for (int i = 0; i < m; i++) {
             int row = from + i;
             long best = argmin(ds, (dotOff + (long) i * k) * Float.BYTES);
             int j = (int) best;
-            long xo = x.offset() + (long) row * d;
+            MemorySegment.copy(xs, ValueLayout.JAVA_FLOAT, (x.offset() + (long) row * d) * Float.BYTES, v, 0, d);
             double xn = 0;
             for (int q = 0; q < d; q++) {
-                float v = xs.getAtIndex(ValueLayout.JAVA_FLOAT, xo + q);
-                xn += (double) v * v;
+                xn += (double) v[q] * v[q];
             }
             float dd = (float) Math.max(0, xn + Float.intBitsToFloat((int) (best >>> 32)));
             inertia += dd;
@@ -592,7 +595,7 @@ public final class KMeans implements AutoCloseable {
                 count[j]++;
                 int at = j * d;
                 for (int q = 0; q < d; q++) {
-                    sum[at + q] += xs.getAtIndex(ValueLayout.JAVA_FLOAT, xo + q);
+                    sum[at + q] += v[q];
                 }
             }
             lab[row] = j;
