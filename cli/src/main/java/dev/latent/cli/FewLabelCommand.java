@@ -7,12 +7,20 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latent.data.Dataset;
 import dev.latent.eval.Classifier;
 import dev.latent.eval.FewLabel;
+import dev.latent.io.BadInputException;
 import dev.latent.io.Encoder;
+import dev.latent.io.ModelFile;
+import dev.latent.io.SafeTensors;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
+import dev.latent.model.Gan;
+import dev.latent.model.KMeansFeatures;
+import dev.latent.model.KMeansFewLabel;
+import dev.latent.model.KMeansStack;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.io.PrintWriter;
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,8 +33,16 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code latent fewlabel}: the few-label protocol for features from trained model files. Baselines
- * (softmax on raw pixels, an MLP by backprop on the labels alone) and softmax on each model's codes,
- * over label budgets and draws; a table on stdout and results.json.
+ * (softmax on raw pixels, an MLP by backprop on the labels alone) and softmax on each model's features,
+ * over label budgets and draws; a table on stdout and fewlabel.json.
+ *
+ * <p>How a model file gives features depends on {@code __metadata__.kind} (see {@link #features}):
+ * {@code kmeans}: {@link KMeansStack} quadrant-pooled features of whole images (one or two layers);
+ * {@code dcgan}: the discriminator's pooled hidden activations ({@link Gan#discriminatorFeatures},
+ * {@code --features gan-d}); every other kind (autoencoder, and stacked-autoencoder once it writes its
+ * encoder spec): the {@link Encoder} of the file. K-means and D features are z-scored with the pool's
+ * column statistics ({@link KMeansFewLabel#standardize}), as their own few-label runs do; encoder codes
+ * are used as they are, as the demo does.
  */
 @Command(name = "fewlabel", mixinStandardHelpOptions = true,
         description = "Compare classifiers given n labels per class: raw pixels, backprop alone, and features of trained models.")
@@ -37,6 +53,10 @@ final class FewLabelCommand implements Callable<Integer> {
 
     @Option(names = "--model", description = "A latent model file whose encoder gives features (repeatable).")
     List<Path> models = new ArrayList<>();
+
+    @Option(names = "--features", defaultValue = "auto",
+            description = "Which features of the models: auto (by each file's kind), encoder, kmeans or gan-d (default: ${DEFAULT-VALUE}).")
+    String features;
 
     @Option(names = "--images", description = "IDX image file (default: the embedded 10,000 MNIST digits).")
     Path images;
@@ -89,14 +109,9 @@ final class FewLabelCommand implements Callable<Integer> {
                         "MLP " + all.features() + "-" + hidden + "-" + all.classes() + " by backprop on the labels alone"));
                 List<Tensor[]> feats = new ArrayList<>();
                 for (Path m : models) {
-                    try (Encoder enc = Encoder.load(m, k)) {
-                        Tensor p = ws.allocate(pool.size(), enc.codeSize());
-                        Tensor t = ws.allocate(test.size(), enc.codeSize());
-                        enc.encode(pool.images(), p);
-                        enc.encode(test.images(), t);
-                        feats.add(new Tensor[] {p, t});
-                        names.add("softmax on " + m.getFileName() + " features (" + enc.codeSize() + ")");
-                    }
+                    Features f = features(m, pool, test, k, ws);
+                    feats.add(new Tensor[] {f.pool(), f.test()});
+                    names.add("softmax on " + m.getFileName() + " " + f.what() + " (" + f.pool().rowSize() + ")");
                 }
                 List<FewLabel.Result> results = new ArrayList<>();
                 int[] poolLabels = pool.labels();
@@ -144,5 +159,87 @@ final class FewLabelCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Features of the pool and test images from one model, and what they are. */
+    record Features(Tensor pool, Tensor test, String what) {
+    }
+
+    /** The kinds whose features are not an {@link Encoder}'s codes; every other kind goes through Encoder. */
+    private static final String STACKED_AUTOENCODER = "stacked-autoencoder";
+
+    /** Dispatches on the file's kind (or on --features): see the class documentation. */
+    Features features(Path model, Dataset pool, Dataset test, Kernels k, Workspace ws) throws java.io.IOException {
+        String kind = kindOf(model);
+        String want = features.toLowerCase(Locale.ROOT);
+        String use = switch (want) {
+            case "auto" -> switch (kind) {
+                case KMeansFeatures.KIND -> "kmeans";
+                case Gan.KIND -> "gan-d";
+                // A stacked autoencoder's features are its top code: once its files carry an encoder spec,
+                // Encoder reads them like an autoencoder's; a dedicated loader would go here.
+                case STACKED_AUTOENCODER -> "encoder";
+                default -> "encoder";
+            };
+            case "encoder", "kmeans", "gan-d" -> want;
+            default -> throw new IllegalArgumentException("--features must be auto, encoder, kmeans or gan-d, got '" + features + "'");
+        };
+        if (use.equals("gan-d") && !kind.equals(Gan.KIND) || use.equals("kmeans") && !kind.equals(KMeansFeatures.KIND)) {
+            throw new BadInputException(model + ": --features " + use + " needs a " + (use.equals("gan-d") ? Gan.KIND : KMeansFeatures.KIND)
+                    + " model file, but __metadata__.kind is " + kind);
+        }
+        switch (use) {
+            case "kmeans" -> {
+                try (KMeansStack f = KMeansStack.load(model, k)) {
+                    if (f.first().config().channels() != 1) {
+                        throw new BadInputException(model + ": k-means on " + f.first().config().channels()
+                                + "-channel patches cannot read the grey images of " + pool.name());
+                    }
+                    if (pool.height() < f.first().config().patch() || pool.width() < f.first().config().patch()) {
+                        throw new BadInputException(model + ": " + f.first().config().patch() + "-pixel patches do not fit "
+                                + pool.height() + "x" + pool.width() + " images");
+                    }
+                    Tensor p = f.features(pool.images(), pool.height(), pool.width(), ws);
+                    Tensor t = f.features(test.images(), test.height(), test.width(), ws);
+                    KMeansFewLabel.standardize(p, t);
+                    return new Features(p, t, "k-means features (" + f.layers() + " layer" + (f.layers() == 2 ? "s" : "") + ")");
+                }
+            }
+            case "gan-d" -> {
+                try (Gan g = Gan.load(model, k)) {
+                    Gan.Config c = g.config();
+                    if (c.channels() != 1 || c.size() != pool.height() || c.size() != pool.width()) {
+                        throw new BadInputException(model + ": the discriminator reads " + c.channels() + "x" + c.size() + "x" + c.size()
+                                + " images, the data are 1x" + pool.height() + "x" + pool.width());
+                    }
+                    Tensor p = g.discriminatorFeatures(pool.images(), ws);
+                    Tensor t = g.discriminatorFeatures(test.images(), ws);
+                    KMeansFewLabel.standardize(p, t);
+                    return new Features(p, t, "D features (gan-d)");
+                }
+            }
+            default -> {
+                try (Encoder enc = Encoder.load(model, k)) {
+                    if (enc.inputSize() != pool.features()) {
+                        throw new BadInputException(model + ": the encoder takes " + enc.inputSize() + " inputs, the images have "
+                                + pool.features() + " pixels");
+                    }
+                    Tensor p = ws.allocate(pool.size(), enc.codeSize());
+                    Tensor t = ws.allocate(test.size(), enc.codeSize());
+                    enc.encode(pool.images(), p);
+                    enc.encode(test.images(), t);
+                    return new Features(p, t, "features");
+                }
+            }
+        }
+    }
+
+    /** {@code __metadata__.kind} of a latent model file (format and version checked). */
+    static String kindOf(Path model) throws java.io.IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            SafeTensors.Loaded l = SafeTensors.read(model, arena);
+            ModelFile.requireKind(l, null);
+            return l.meta("kind");
+        }
     }
 }

@@ -58,6 +58,11 @@ final class KMeansBenchCommand implements Callable<Integer> {
     @Option(names = "--images", description = "Directory of natural images (default: shared/data/natural-images found upwards).")
     Path images;
 
+    @Option(names = "--kernels", split = ",",
+            description = "Kernel providers to time latent on (default: every available one but scalar; k-means runs its"
+                    + " per-thread path only on providers with a single-threaded GEMM, e.g. simd).")
+    List<String> providers = new ArrayList<>();
+
     @Option(names = "--no-peers", description = "Skip scikit-learn.")
     boolean noPeers;
 
@@ -83,46 +88,62 @@ final class KMeansBenchCommand implements Callable<Integer> {
             int d = x.rowSize();
             Path data = tmp.resolve("x.f32");
             writeRaw(data, x);
+            List<Kernels> engines = new ArrayList<>();
+            for (String name : providers) {
+                engines.add(dev.latent.kernel.KernelRegistry.load(name));
+            }
+            if (engines.isEmpty()) {
+                for (String name : dev.latent.kernel.KernelRegistry.availableNames()) {
+                    if (!name.equals("scalar")) {
+                        engines.add(dev.latent.kernel.KernelRegistry.load(name));
+                    }
+                }
+            }
             for (int k : ks) {
-                try (KMeans km = new KMeans(k, d, false, kern)) {
-                    km.seed(x, KMeans.Init.RANDOM, 7);
-                    Path init = tmp.resolve("init" + k + ".f32");
-                    writeRaw(init, km.centroids());
-                    log("bench kmeans: latent lloyd k=%d on %s", k, kern.name());
-                    km.lloydStep(x);
-                    long t0 = System.nanoTime();
-                    double inertia = 0;
-                    for (int i = 0; i < iterations; i++) {
-                        inertia = km.lloydStep(x).inertia();
-                    }
-                    double ms = (System.nanoTime() - t0) * 1e-6 / iterations;
-                    emit(out, rows, row("lloyd", k, d, "latent", kern.name(), ms, inertia));
-                    km.setCentroids(readInit(init, ws, k, d));
-                    SplittableRandom r = new SplittableRandom(3);
-                    for (int i = 0; i < 20; i++) {
-                        km.miniBatchStep(x, batch, r);
-                    }
-                    int steps = 0;
-                    t0 = System.nanoTime();
-                    do {
-                        inertia = km.miniBatchStep(x, batch, r).inertia();
-                        steps++;
-                    } while (System.nanoTime() - t0 < 1e9 || steps < 20);
-                    ms = (System.nanoTime() - t0) * 1e-6 / steps;
-                    ObjectNode mb = row("minibatch", k, d, "latent", kern.name(), ms, inertia);
-                    mb.put("batch", batch);
-                    emit(out, rows, mb);
-                    if (noSk.isEmpty() && script.isPresent()) {
-                        log("bench kmeans: scikit-learn k=%d", k);
-                        for (ObjectNode p : Peers.run(script.get(), List.of("--data", data.toString(), "--init", init.toString(),
-                                "--n", Integer.toString(n), "--d", Integer.toString(d), "--k", Integer.toString(k),
-                                "--iterations", Integer.toString(iterations), "--batch", Integer.toString(batch)), java.util.Map.of())) {
-                            emit(out, rows, p);
+                Path init = tmp.resolve("init" + k + ".f32");
+                for (Kernels e : engines) {
+                    try (KMeans km = new KMeans(k, d, false, e)) {
+                        km.seed(x, KMeans.Init.RANDOM, 7);
+                        writeRaw(init, km.centroids());
+                        log("bench kmeans: latent lloyd k=%d on %s", k, e.name());
+                        // Two untimed iterations: the JIT compiles the GEMM and argmin loops (scikit-learn's time is
+                        // a difference of fits, which leaves its first iteration out too).
+                        km.lloydStep(x);
+                        km.lloydStep(x);
+                        long t0 = System.nanoTime();
+                        double inertia = 0;
+                        for (int i = 0; i < iterations; i++) {
+                            inertia = km.lloydStep(x).inertia();
                         }
-                    } else {
-                        log("bench kmeans: scikit-learn skipped: %s",
-                                noSk.orElse("bench/peers/kmeans_peers.py not found (run from the source tree)"));
+                        double ms = (System.nanoTime() - t0) * 1e-6 / iterations;
+                        emit(out, rows, row("lloyd", k, d, "latent", e.name(), ms, inertia));
+                        km.setCentroids(readInit(init, ws, k, d));
+                        SplittableRandom r = new SplittableRandom(3);
+                        for (int i = 0; i < 20; i++) {
+                            km.miniBatchStep(x, batch, r);
+                        }
+                        int steps = 0;
+                        t0 = System.nanoTime();
+                        do {
+                            inertia = km.miniBatchStep(x, batch, r).inertia();
+                            steps++;
+                        } while (System.nanoTime() - t0 < 1e9 || steps < 20);
+                        ms = (System.nanoTime() - t0) * 1e-6 / steps;
+                        ObjectNode mb = row("minibatch", k, d, "latent", e.name(), ms, inertia);
+                        mb.put("batch", batch);
+                        emit(out, rows, mb);
                     }
+                }
+                if (noSk.isEmpty() && script.isPresent()) {
+                    log("bench kmeans: scikit-learn k=%d", k);
+                    for (ObjectNode p : Peers.run(script.get(), List.of("--data", data.toString(), "--init", init.toString(),
+                            "--n", Integer.toString(n), "--d", Integer.toString(d), "--k", Integer.toString(k),
+                            "--iterations", Integer.toString(iterations), "--batch", Integer.toString(batch)), java.util.Map.of())) {
+                        emit(out, rows, p);
+                    }
+                } else {
+                    log("bench kmeans: scikit-learn skipped: %s",
+                            noSk.orElse("bench/peers/kmeans_peers.py not found (run from the source tree)"));
                 }
             }
         } finally {

@@ -102,6 +102,9 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    @Option(names = "--layers", description = "Layers of a stacked model (k-means: 1 or 2); the same as --set layers=N.")
+    Integer layers;
+
     @Option(names = "--set", description = "Model hyperparameter key=value (repeatable).")
     Map<String, String> set = new LinkedHashMap<>();
 
@@ -122,6 +125,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if ((images == null) && labels != null) {
             throw new IllegalArgumentException("--labels needs --images");
+        }
+        if (layers != null) {
+            set.put("layers", Integer.toString(layers));
         }
         PrintWriter pw = spec.commandLine().getOut();
         int code = job.run(new Options(model, images, labels, out, epochs, batch, lr, seed, resume, Map.copyOf(set), denoise), pw);

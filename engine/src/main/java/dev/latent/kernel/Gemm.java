@@ -1,6 +1,7 @@
 package dev.latent.kernel;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Optional;
 
 /**
  * General matrix multiply on row-major float32 matrices held in memory segments.
@@ -33,4 +34,14 @@ public interface Gemm {
               float alpha, MemorySegment a, long aOff, int lda,
               MemorySegment b, long bOff, int ldb,
               float beta, MemorySegment c, long cOff, int ldc);
+
+    /**
+     * A GEMM with the same contract and the same bits as this one that runs wholly on the calling
+     * thread, for callers that already split their work across the kernel threads (k-means runs one
+     * such GEMM per thread on its own chunk of rows). Empty when the provider has none; its own GEMM
+     * may then start threads of its own, and such callers should call it from one thread at a time.
+     */
+    default Optional<Gemm> singleThreaded() {
+        return Optional.empty();
+    }
 }

@@ -1,13 +1,16 @@
 package dev.latent.model;
 
+import dev.latent.kernel.Gemm;
 import dev.latent.kernel.Kernels;
 import dev.latent.kernel.Transpose;
+import dev.latent.kernel.simd.SimdThreads;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
@@ -35,9 +38,12 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * Distances are one GEMM per chunk of rows on the kernel provider: ||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2,
  * with {@code -2 X C^T} from {@code gemm} and the argmin of {@code ||c||^2 + (-2 x.c)} vectorized over
- * centroids; the distance matrix never exists beyond one chunk (about 2^20 floats, cache-sized).
- * Sums for the update are accumulated in double during the same pass, per fixed sub-block of rows, and
- * added in sub-block order: the same seed and provider give the same bits on any number of threads.
+ * centroids; the distance matrix never exists beyond one chunk. When the provider has a single-threaded
+ * GEMM, every kernel thread runs its own chunks (GEMM, then argmin while the block is still in its L2,
+ * as scikit-learn's Lloyd does); otherwise one multi-threaded GEMM per larger chunk is followed by a
+ * parallel argmin. Sums for the update are accumulated in double during the same pass, per fixed part
+ * of the rows, and added in part order: the same seed and provider give the same bits on any number of
+ * threads.
  */
 public final class KMeans implements AutoCloseable {
 
@@ -94,8 +100,18 @@ public final class KMeans implements AutoCloseable {
      * the last-level cache while making each GEMM large enough that its threading overhead is small.
      */
     static final int CHUNK_FLOATS = Integer.getInteger("latent.kmeans.chunkFloats", 1 << 20);
-    /** Sub-blocks of a chunk, handled in parallel, each with its own double accumulators. */
-    private static final int PARTS = 4;
+    /**
+     * Fixed parts of the rows, each with its own double accumulators, added in order (so that the sums
+     * do not depend on the thread count): 16 lets a slowed thread on a shared machine hand work over.
+     */
+    private static final int PARTS = 16;
+    /**
+     * Floats of one per-thread distance chunk: 2^17 (512 KB, e.g. 80 rows at k = 1600 or 512 at k = 256)
+     * stays within a core's L2 next to the centroids, so the argmin reads what the GEMM just wrote.
+     */
+    static final int THREAD_CHUNK_FLOATS = Integer.getInteger("latent.kmeans.threadChunkFloats", 1 << 17);
+    /** {@code -Dlatent.kmeans.perThread=false} forces the shared-GEMM path (for comparisons). */
+    private static final boolean PER_THREAD = Boolean.parseBoolean(System.getProperty("latent.kmeans.perThread", "true"));
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
@@ -105,11 +121,18 @@ public final class KMeans implements AutoCloseable {
     private final Kernels kernels;
     private final Workspace ws;
     private final Tensor centroids;
-    private final Tensor dots;
+    /** Distance scratch of the shared-GEMM path, allocated on its first pass. */
+    private Tensor dots;
     /** Rows per GEMM: CHUNK_FLOATS / k, at least 64, at most 16,384. */
     private final int chunk;
+    /** Rows per per-thread chunk: THREAD_CHUNK_FLOATS / k rounded down to a multiple of 8, in [8, 2048]. */
+    private final int threadChunk;
+    /** Distance scratch of each part, allocated on the first per-thread pass. */
+    private Tensor[] partDots;
     private final float[] cnorm;
     private final double[][] sums;
+    /** One row of x per part, copied out of its segment once for the norm and the sums. */
+    private final float[][] partRow;
     private final long[][] counts;
     private final double[] partInertia;
     private final int[] partChanged;
@@ -130,9 +153,10 @@ public final class KMeans implements AutoCloseable {
         this.ws = new Workspace("kmeans");
         this.centroids = ws.allocate(k, d);
         this.chunk = Math.max(64, Math.min(16_384, CHUNK_FLOATS / k));
-        this.dots = ws.allocate(chunk, k);
+        this.threadChunk = Math.max(8, Math.min(2048, THREAD_CHUNK_FLOATS / k / 8 * 8));
         this.cnorm = new float[k];
         this.sums = new double[PARTS][k * d];
+        this.partRow = new float[PARTS][d];
         this.counts = new long[PARTS][k];
         this.partInertia = new double[PARTS];
         this.partChanged = new int[PARTS];
@@ -452,6 +476,13 @@ public final class KMeans implements AutoCloseable {
      * Assigns every row of x (labels into {@code lab}, squared distances into {@code outDist} when not
      * null); with {@code accumulate}, also adds each row into the double sums of its part and counts
      * rows whose label changed. Returns the inertia.
+     *
+     * <p>With a single-threaded GEMM ({@link Gemm#singleThreaded()}), the rows are split into
+     * {@link #PARTS} fixed parts of whole chunks; the kernel threads take parts as they come, and each
+     * part runs GEMM and argmin chunk after chunk on its own distance scratch into its own sums. Without
+     * one (OpenBLAS, whose threads are its own), one multi-threaded GEMM per chunk is followed by the
+     * argmin in {@link #PARTS} parallel sub-blocks. Either way every row lands in a fixed part and the
+     * parts are added in order, so the result does not depend on the number of threads or their timing.
      */
     private double pass(Tensor x, int[] lab, float[] outDist, boolean accumulate) {
         int n = x.dim(0);
@@ -470,58 +501,107 @@ public final class KMeans implements AutoCloseable {
         }
         Arrays.fill(partInertia, 0);
         Arrays.fill(partChanged, 0);
-        MemorySegment xs = x.segment();
-        MemorySegment ds = dots.segment();
-        for (int from = 0; from < n; from += chunk) {
-            int rows = Math.min(chunk, n - from);
-            kernels.gemm().gemm(Transpose.N, Transpose.T, rows, k, d, -2f, xs, x.offset() + (long) from * d, d,
-                    cs, cb, d, 0f, ds, dots.offset(), k);
-            int chunkFrom = from;
-            int per = (rows + PARTS - 1) / PARTS;
-            IntStream.range(0, PARTS).parallel().forEach(p -> {
-                int lo = p * per;
-                int hi = Math.min(rows, lo + per);
-                double inertia = 0;
-                int changed = 0;
-                double[] sum = sums[p];
-                long[] count = counts[p];
-                for (int i = lo; i < hi; i++) {
-                    int row = chunkFrom + i;
-                    long dotOff = (dots.offset() + (long) i * k) * Float.BYTES;
-                    long best = argmin(ds, dotOff);
-                    int j = (int) best;
-                    long xo = x.offset() + (long) row * d;
-                    double xn = 0;
-                    for (int q = 0; q < d; q++) {
-                        float v = xs.getAtIndex(ValueLayout.JAVA_FLOAT, xo + q);
-                        xn += (double) v * v;
-                    }
-                    float dd = (float) Math.max(0, xn + Float.intBitsToFloat((int) (best >>> 32)));
-                    inertia += dd;
-                    if (outDist != null) {
-                        outDist[row] = dd;
-                    }
-                    if (accumulate) {
-                        if (lab[row] != j) {
-                            changed++;
-                        }
-                        count[j]++;
-                        int at = j * d;
-                        for (int q = 0; q < d; q++) {
-                            sum[at + q] += xs.getAtIndex(ValueLayout.JAVA_FLOAT, xo + q);
-                        }
-                    }
-                    lab[row] = j;
-                }
-                partInertia[p] += inertia;
-                partChanged[p] += changed;
-            });
+        Optional<Gemm> serial = PER_THREAD ? kernels.gemm().singleThreaded() : Optional.empty();
+        if (serial.isPresent()) {
+            perThreadPass(serial.get(), x, lab, outDist, accumulate);
+        } else {
+            sharedGemmPass(x, lab, outDist, accumulate);
         }
         double total = 0;
         for (double v : partInertia) {
             total += v;
         }
         return total;
+    }
+
+    private void perThreadPass(Gemm gemm, Tensor x, int[] lab, float[] outDist, boolean accumulate) {
+        int n = x.dim(0);
+        int rows = threadChunk;
+        int chunks = (n + rows - 1) / rows;
+        int parts = Math.min(PARTS, chunks);
+        if (partDots == null) {
+            partDots = new Tensor[PARTS];
+            for (int p = 0; p < PARTS; p++) {
+                partDots[p] = ws.allocate(rows, k);
+            }
+        }
+        MemorySegment xs = x.segment();
+        MemorySegment cs = centroids.segment();
+        SimdThreads.run(parts, p -> {
+            Tensor dp = partDots[p];
+            MemorySegment ds = dp.segment();
+            int c1 = (int) ((long) (p + 1) * chunks / parts);
+            for (int c = (int) ((long) p * chunks / parts); c < c1; c++) {
+                int from = c * rows;
+                int m = Math.min(rows, n - from);
+                gemm.gemm(Transpose.N, Transpose.T, m, k, d, -2f, xs, x.offset() + (long) from * d, d,
+                        cs, centroids.offset(), d, 0f, ds, dp.offset(), k);
+                assignRows(x, from, m, ds, dp.offset(), p, lab, outDist, accumulate);
+            }
+        });
+    }
+
+    private void sharedGemmPass(Tensor x, int[] lab, float[] outDist, boolean accumulate) {
+        int n = x.dim(0);
+        if (dots == null) {
+            dots = ws.allocate(chunk, k);
+        }
+        MemorySegment xs = x.segment();
+        MemorySegment ds = dots.segment();
+        for (int from = 0; from < n; from += chunk) {
+            int rows = Math.min(chunk, n - from);
+            kernels.gemm().gemm(Transpose.N, Transpose.T, rows, k, d, -2f, xs, x.offset() + (long) from * d, d,
+                    centroids.segment(), centroids.offset(), d, 0f, ds, dots.offset(), k);
+            int chunkFrom = from;
+            int per = (rows + PARTS - 1) / PARTS;
+            IntStream.range(0, PARTS).parallel().forEach(p -> {
+                int lo = Math.min(rows, p * per);
+                int hi = Math.min(rows, lo + per);
+                assignRows(x, chunkFrom + lo, hi - lo, ds, dots.offset() + (long) lo * k, p, lab, outDist, accumulate);
+            });
+        }
+    }
+
+    /**
+     * Rows [from, from + m) of x, whose -2 x.c values are the rows of the (m, k) block at {@code dotOff}
+     * of {@code ds}: nearest centroid, distance, and (accumulate) the sums and counts of part p.
+     */
+    private void assignRows(Tensor x, int from, int m, MemorySegment ds, long dotOff, int p, int[] lab, float[] outDist,
+                            boolean accumulate) {
+        MemorySegment xs = x.segment();
+        double inertia = 0;
+        int changed = 0;
+        double[] sum = sums[p];
+        long[] count = counts[p];
+        float[] v = partRow[p];
+        for (int i = 0; i < m; i++) {
+            int row = from + i;
+            long best = argmin(ds, (dotOff + (long) i * k) * Float.BYTES);
+            int j = (int) best;
+            MemorySegment.copy(xs, ValueLayout.JAVA_FLOAT, (x.offset() + (long) row * d) * Float.BYTES, v, 0, d);
+            double xn = 0;
+            for (int q = 0; q < d; q++) {
+                xn += (double) v[q] * v[q];
+            }
+            float dd = (float) Math.max(0, xn + Float.intBitsToFloat((int) (best >>> 32)));
+            inertia += dd;
+            if (outDist != null) {
+                outDist[row] = dd;
+            }
+            if (accumulate) {
+                if (lab[row] != j) {
+                    changed++;
+                }
+                count[j]++;
+                int at = j * d;
+                for (int q = 0; q < d; q++) {
+                    sum[at + q] += v[q];
+                }
+            }
+            lab[row] = j;
+        }
+        partInertia[p] += inertia;
+        partChanged[p] += changed;
     }
 
     /**

@@ -107,11 +107,15 @@ public final class KMeansFeatures implements AutoCloseable {
         }
 
         public String json() {
+            return toJson().toString();
+        }
+
+        public ObjectNode toJson() {
             ObjectNode o = JSON.createObjectNode();
             o.put("patch", patch).put("channels", channels).put("k", k).put("norm_eps", normEps).put("whiten_eps", whitenEps)
                     .put("encoding", encoding.toString()).put("alpha", alpha).put("stride", stride).put("patches", patches)
                     .put("iterations", iterations).put("spherical", spherical).put("mini_batch", miniBatch).put("seed", seed);
-            return o.toString();
+            return o;
         }
 
         static Config fromJson(JsonNode o) {
@@ -323,6 +327,11 @@ public final class KMeansFeatures implements AutoCloseable {
         void accept(int index, Tensor map, int gh, int gw);
     }
 
+    /** Images per GEMM batch of {@link #maps} for images of h x w: callers that batch in multiples of it get the same bits. */
+    int batchImages(int h, int w) {
+        return Math.max(1, ROWS / (grid(h) * grid(w)));
+    }
+
     /**
      * Computes the encoded k-channel map of every image, in order, batching images so that each GEMM
      * covers up to 4,096 patches. All images must have the same size.
@@ -336,7 +345,7 @@ public final class KMeansFeatures implements AutoCloseable {
         int gw = grid(first.width());
         int per = gh * gw;
         int d = config.dim();
-        int batch = Math.max(1, ROWS / per);
+        int batch = batchImages(first.height(), first.width());
         int p = config.patch();
         int s = config.stride();
         try (Workspace tmp = new Workspace("kmeans-maps")) {
@@ -400,40 +409,60 @@ public final class KMeansFeatures implements AutoCloseable {
     /** Writes the model file: centroids, whitening, config and provenance. */
     public void save(Path file, Map<String, String> provenance) throws IOException {
         Map<String, Tensor> t = new LinkedHashMap<>();
-        t.put("centroids", centroids);
-        t.put("whitening.mean", whitening.mean());
-        t.put("whitening.matrix", whitening.matrix());
+        putTensors("", t);
+        SafeTensors.write(file, t, metadata(config, provenance));
+    }
+
+    /** The metadata of a k-means model file whose first layer has config {@code c}. */
+    static Map<String, String> metadata(Config c, Map<String, String> provenance) {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", ModelFile.FORMAT);
         meta.put("format_version", Integer.toString(ModelFile.VERSION));
         meta.put("kind", KIND);
-        meta.put("config", config.json());
+        meta.put("config", c.json());
         if (provenance != null) {
             meta.putAll(provenance);
         }
-        SafeTensors.write(file, t, meta);
+        return meta;
+    }
+
+    /** Adds this layer's tensors, names prefixed by {@code prefix}: centroids, whitening.mean, whitening.matrix. */
+    void putTensors(String prefix, Map<String, Tensor> out) {
+        out.put(prefix + "centroids", centroids);
+        out.put(prefix + "whitening.mean", whitening.mean());
+        out.put(prefix + "whitening.matrix", whitening.matrix());
     }
 
     /** Reads a model file written by {@link #save}; the tensors are copied, the file is not kept open. */
     public static KMeansFeatures load(Path file, Kernels kernels) throws IOException {
-        Workspace ws = new Workspace("kmeans-features");
         try (Arena arena = Arena.ofConfined()) {
             SafeTensors.Loaded l = SafeTensors.read(file, arena);
             ModelFile.requireKind(l, KIND);
-            Config c;
-            try {
-                c = Config.fromJson(ModelFile.json(l, "config"));
-            } catch (RuntimeException e) {
-                throw new BadInputException(file + ": __metadata__.config is not a k-means config: " + e.getMessage(), e);
-            }
+            return fromTensors(l, "", config(l, "config", ModelFile.json(l, "config")), kernels);
+        }
+    }
+
+    /** Parses a k-means config found in the metadata field {@code field}, naming the file on failure. */
+    static Config config(SafeTensors.Loaded l, String field, JsonNode json) {
+        try {
+            return Config.fromJson(json);
+        } catch (RuntimeException e) {
+            throw new BadInputException(l.file() + ": __metadata__." + field + " is not a k-means config: " + e.getMessage(), e);
+        }
+    }
+
+    /** The layer whose tensors carry {@code prefix} in a loaded file (copied into a new workspace). */
+    static KMeansFeatures fromTensors(SafeTensors.Loaded l, String prefix, Config c, Kernels kernels) {
+        Workspace ws = new Workspace("kmeans-features");
+        try {
             int d = c.dim();
             Tensor cent = ws.allocate(c.k(), d);
-            cent.copyFrom(l.tensor("centroids", c.k(), d));
-            double[] mu = toDouble(l.tensor("whitening.mean", d));
-            double[] w = toDouble(l.tensor("whitening.matrix", d, d));
+            cent.copyFrom(l.tensor(prefix + "centroids", c.k(), d));
+            double[] mu = toDouble(l.tensor(prefix + "whitening.mean", d));
+            double[] w = toDouble(l.tensor(prefix + "whitening.matrix", d, d));
             Whitening wh = Whitening.of(mu, w, c.whitenEps(), null, ws);
             return new KMeansFeatures(c, kernels, ws, wh, cent);
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             ws.close();
             throw e;
         }

@@ -246,7 +246,7 @@ class KMeansTest {
         try (Dataset all = Dataset.embeddedMnist(); Dataset some = all.subset("4k", java.util.stream.IntStream.range(0, 4000).toArray())) {
             KMeansFeatures.Config c = KMeansFeatures.Config.defaults(64).withStride(2).withTraining(10_000, 10, false, 0, 1);
             KMeansFewLabel.Outcome o = KMeansFewLabel.run(some, c, new int[] {10}, 3, 0.2, 1, kern, s -> { });
-            try (KMeansFeatures f = o.features()) {
+            try (KMeansStack f = o.features()) {
                 FewLabel.Result raw = o.results().get(0);
                 FewLabel.Result km = o.results().get(1);
                 System.out.printf("few-label (4k digits, 10 labels/class): raw %.3f +- %.3f, k-means %.3f +- %.3f%n",

@@ -6,9 +6,16 @@ import dev.latent.kernel.Bounds;
 import dev.latent.kernel.Gemm;
 import dev.latent.kernel.Transpose;
 import java.lang.foreign.MemorySegment;
+import java.util.Optional;
 
 /** The naive triple loop, accumulated in double and rounded once: the GEMM specification. */
 final class ScalarGemm implements Gemm {
+
+    /** Always on the calling thread: it is its own single-threaded variant. */
+    @Override
+    public Optional<Gemm> singleThreaded() {
+        return Optional.of(this);
+    }
 
     @Override
     public void gemm(Transpose ta, Transpose tb, int m, int n, int k,

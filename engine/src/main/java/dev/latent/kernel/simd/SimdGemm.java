@@ -7,6 +7,7 @@ import dev.latent.kernel.Bounds;
 import dev.latent.kernel.Gemm;
 import dev.latent.kernel.Transpose;
 import java.lang.foreign.MemorySegment;
+import java.util.Optional;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -93,8 +94,29 @@ final class SimdGemm implements Gemm {
     private final SimdPool pool;
     private final ThreadLocal<Context> contexts = ThreadLocal.withInitial(Context::new);
 
+    /** This GEMM on a pool of one thread (the caller): same tasks in the same order, so the same bits. */
+    private volatile SimdGemm serial;
+
     SimdGemm(SimdPool pool) {
         this.pool = pool;
+    }
+
+    @Override
+    public Optional<Gemm> singleThreaded() {
+        if (pool.threads() == 1) {
+            return Optional.of(this);
+        }
+        SimdGemm s = serial;
+        if (s == null) {
+            synchronized (this) {
+                s = serial;
+                if (s == null) {
+                    s = new SimdGemm(new SimdPool(1));
+                    serial = s;
+                }
+            }
+        }
+        return Optional.of(s);
     }
 
     @Override

@@ -1,0 +1,114 @@
+package dev.latent.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.latent.data.Dataset;
+import dev.latent.data.Patches;
+import dev.latent.io.ModelFile;
+import dev.latent.kernel.Kernels;
+import dev.latent.model.Gan;
+import dev.latent.model.KMeansFeatures;
+import dev.latent.model.KMeansStack;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code latent fewlabel} on model files of several kinds, run through {@link Main#run} as a user runs
+ * it: tiny k-means (one and two layers) and DCGAN models, on an IDX pair of the first 1,500 embedded
+ * digits (1,200 pool, 300 test), 10 labels per class, one draw. Each model's row must be present and
+ * well above chance (0.10): 0.30 is 11 standard deviations of a chance classifier's accuracy on 300
+ * test digits above chance, and well below what the tiny models reach (printed by the test).
+ */
+class FewLabelCommandTest {
+
+    private final Kernels kern = Kernels.current();
+
+    @Test
+    void readsKmeansAndDcganFilesByKind(@TempDir Path dir) throws Exception {
+        Path km1 = dir.resolve("km1.safetensors");
+        Path km2 = dir.resolve("km2.safetensors");
+        Path gan = dir.resolve("gan.safetensors");
+        try (Dataset all = Dataset.embeddedMnist(); Dataset some = all.subset("500", IntStream.range(0, 500).toArray())) {
+            KMeansFeatures.Config c = KMeansFeatures.Config.defaults(8).withStride(3).withTraining(2_000, 3, false, 0, 1);
+            try (KMeansFeatures f = KMeansFeatures.train(Patches.of(some), c, kern)) {
+                f.save(km1, ModelFile.provenance("test", 1, "none"));
+            }
+            KMeansStack.Layer2 l2 = KMeansStack.Layer2.defaults(8).withMaps(4).withTraining(2_000, 100, 3, 2);
+            try (KMeansStack s = KMeansStack.train(Patches.of(some), c, l2, kern)) {
+                s.save(km2, ModelFile.provenance("test", 1, "none"));
+            }
+        }
+        try (Gan g = new Gan(Gan.Config.dcgan28().withWidths(8, 4, 4, 8).withZ(8), kern)) {
+            g.init(1);
+            g.save(gan, ModelFile.provenance("test", 1, "none"));
+        }
+        Path out = dir.resolve("out");
+        Path images = dir.resolve("images.idx");
+        Path labels = dir.resolve("labels.idx");
+        writeIdx(images, labels, 1_500);
+        int code = Main.run("fewlabel", "--model", km1.toString(), "--model", km2.toString(), "--model", gan.toString(),
+                "--images", images.toString(), "--labels", labels.toString(),
+                "--budgets", "10", "--draws", "1", "--hidden", "16", "--out", out.toString());
+        assertEquals(0, code);
+        JsonNode methods = new ObjectMapper().readTree(out.resolve("fewlabel.json").toFile()).get("methods");
+        System.out.println("fewlabel.json methods: " + methods);
+        assertEquals(5, methods.size(), methods.toString());
+        String[] expect = {"km1.safetensors k-means features (1 layer) (32)", "km2.safetensors k-means features (2 layers) (64)",
+                "gan.safetensors D features (gan-d) (192)"};
+        for (int i = 0; i < expect.length; i++) {
+            JsonNode m = methods.get(2 + i);
+            assertEquals("softmax on " + expect[i], m.get("name").asText());
+            assertTrue(m.get("accuracy_mean").asDouble() > 0.30, m.toString());
+        }
+    }
+
+    /** The first n embedded digits as an IDX image file (ubyte, n x 28 x 28) and label file (ubyte, n). */
+    private static void writeIdx(Path images, Path labels, int n) throws java.io.IOException {
+        try (Dataset all = Dataset.embeddedMnist()) {
+            java.nio.ByteBuffer im = java.nio.ByteBuffer.allocate(16 + n * 784);
+            im.putInt(0x00000803).putInt(n).putInt(28).putInt(28);
+            java.nio.ByteBuffer lb = java.nio.ByteBuffer.allocate(8 + n);
+            lb.putInt(0x00000801).putInt(n);
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < 784; j++) {
+                    im.put((byte) Math.round(all.images().get((long) i * 784 + j) * 255f));
+                }
+                lb.put((byte) all.label(i));
+            }
+            java.nio.file.Files.write(images, im.array());
+            java.nio.file.Files.write(labels, lb.array());
+        }
+    }
+
+    @Test
+    void ganFeaturesOfAKmeansFileIsBadInputNamingTheFile(@TempDir Path dir) throws Exception {
+        Path km = dir.resolve("km.safetensors");
+        try (Dataset all = Dataset.embeddedMnist(); Dataset some = all.subset("300", IntStream.range(0, 300).toArray())) {
+            KMeansFeatures.Config c = KMeansFeatures.Config.defaults(4).withStride(4).withTraining(500, 2, false, 0, 1);
+            try (KMeansFeatures f = KMeansFeatures.train(Patches.of(some), c, kern)) {
+                f.save(km, ModelFile.provenance("test", 1, "none"));
+            }
+        }
+        PrintStream old = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = Main.run("fewlabel", "--model", km.toString(), "--features", "gan-d", "--budgets", "1", "--draws", "1",
+                    "--out", dir.resolve("out").toString());
+        } finally {
+            System.setErr(old);
+        }
+        assertEquals(2, code);
+        String msg = err.toString(StandardCharsets.UTF_8);
+        assertTrue(msg.contains(km.toString()) && msg.contains("kind is kmeans"), msg);
+    }
+}
