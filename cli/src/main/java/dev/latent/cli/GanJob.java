@@ -33,7 +33,8 @@ import java.util.Map;
  * {@code frechet_samples=2000}, {@code fewlabel=true}, {@code draws=5}, {@code stop_on_failure=true}.
  * With labels and {@code fewlabel}, a stratified 20% test split is held out first and the GAN (and
  * the Frechet classifier) see only the pool. Writes model.safetensors, metrics.jsonl,
- * samples-epoch-NNN.png, samples.png, interpolation.png, frechet.png and fewlabel.json.
+ * samples-epoch-NNN.png, samples.png, interpolation.png, frechet.png, fewlabel.json and, after every
+ * epoch, checkpoint.safetensors ({@code --resume} continues from it, bit for bit).
  */
 final class GanJob implements TrainJob {
 
@@ -50,9 +51,6 @@ final class GanJob implements TrainJob {
     @Override
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());
-        if (o.resume()) {
-            throw new IllegalArgumentException("--resume is not supported for dcgan yet");
-        }
         Kernels kernels = Kernels.current();
         Gan.Config cfg = Gan.Config.dcgan28()
                 .withZ(o.getInt("z", 100))
@@ -82,7 +80,8 @@ final class GanJob implements TrainJob {
                         GanTrainer.Options opts = GanTrainer.Options.of(o.epochs(), o.batch(), o.seed())
                                 .withMetrics(o.out().resolve("metrics.jsonl")).withSamples(o.out())
                                 .withFrechet(scorer, o.getInt("frechet_samples", 2000))
-                                .withStopOnFailure(Boolean.parseBoolean(o.get("stop_on_failure", "true")));
+                                .withStopOnFailure(Boolean.parseBoolean(o.get("stop_on_failure", "true")))
+                                .withCheckpoint(o.out().resolve("checkpoint.safetensors"), o.resume());
                         System.err.printf(Locale.ROOT, "dcgan: %s on %d images (%s), %s kernels%n", cfg.toJson(), train.size(),
                                 train.name(), kernels.name());
                         GanTrainer.Result r = GanTrainer.fit(gan, train.images(), opts, new Progress(o.epochs()));

@@ -21,6 +21,7 @@ import dev.latent.nn.Reshape;
 import dev.latent.nn.Sequential;
 import dev.latent.optim.Adam;
 import dev.latent.optim.LearningRate;
+import dev.latent.optim.Optimizer;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.io.IOException;
@@ -501,6 +502,22 @@ public final class Gan implements AutoCloseable {
             meta.putAll(provenance);
         }
         SafeTensors.write(file, tensors(), meta);
+    }
+
+    /**
+     * Everything a checkpoint must hold besides the optimizers: G's and D's parameters and the
+     * batch-norm running statistics, by the model file's tensor names (views, not copies).
+     */
+    public Map<String, Tensor> stateTensors() {
+        return tensors();
+    }
+
+    /** The two Adam optimizers by checkpoint name: {@code g_optimizer}, {@code d_optimizer}. */
+    public Map<String, Optimizer> optimizers() {
+        Map<String, Optimizer> m = new LinkedHashMap<>();
+        m.put("g_optimizer", gOpt);
+        m.put("d_optimizer", dOpt);
+        return m;
     }
 
     private Map<String, Tensor> tensors() {
