@@ -9,6 +9,7 @@ import dev.latent.io.ModelFile;
 import dev.latent.kernel.Kernels;
 import dev.latent.model.FrechetScorer;
 import dev.latent.model.Gan;
+import dev.latent.model.GanArithmetic;
 import dev.latent.model.GanFewLabel;
 import dev.latent.model.GanHealth;
 import dev.latent.model.GanTrainer;
@@ -33,7 +34,9 @@ import java.util.Map;
  * {@code frechet_samples=2000}, {@code fewlabel=true}, {@code draws=5}, {@code stop_on_failure=true}.
  * With labels and {@code fewlabel}, a stratified 20% test split is held out first and the GAN (and
  * the Frechet classifier) see only the pool. Writes model.safetensors, metrics.jsonl,
- * samples-epoch-NNN.png, samples.png, interpolation.png, frechet.png and fewlabel.json.
+ * samples-epoch-NNN.png, samples.png, interpolation.png, arithmetic.png (with labels: {@link GanArithmetic},
+ * {@code arithmetic_candidates=2000}) and arithmetic.json, frechet.png, fewlabel.json and, after every
+ * epoch, checkpoint.safetensors ({@code --resume} continues from it, bit for bit).
  */
 final class GanJob implements TrainJob {
 
@@ -50,9 +53,6 @@ final class GanJob implements TrainJob {
     @Override
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());
-        if (o.resume()) {
-            throw new IllegalArgumentException("--resume is not supported for dcgan yet");
-        }
         Kernels kernels = Kernels.current();
         Gan.Config cfg = Gan.Config.dcgan28()
                 .withZ(o.getInt("z", 100))
@@ -82,7 +82,8 @@ final class GanJob implements TrainJob {
                         GanTrainer.Options opts = GanTrainer.Options.of(o.epochs(), o.batch(), o.seed())
                                 .withMetrics(o.out().resolve("metrics.jsonl")).withSamples(o.out())
                                 .withFrechet(scorer, o.getInt("frechet_samples", 2000))
-                                .withStopOnFailure(Boolean.parseBoolean(o.get("stop_on_failure", "true")));
+                                .withStopOnFailure(Boolean.parseBoolean(o.get("stop_on_failure", "true")))
+                                .withCheckpoint(o.out().resolve("checkpoint.safetensors"), o.resume());
                         System.err.printf(Locale.ROOT, "dcgan: %s on %d images (%s), %s kernels%n", cfg.toJson(), train.size(),
                                 train.name(), kernels.name());
                         GanTrainer.Result r = GanTrainer.fit(gan, train.images(), opts, new Progress(o.epochs()));
@@ -93,6 +94,9 @@ final class GanJob implements TrainJob {
                                     cfg.size(), cfg.size(), 8, 2);
                             ImageGrid.images(o.out().resolve("interpolation.png"), gan.interpolate(8, 10, o.seed() + 1, ws),
                                     cfg.size(), cfg.size(), 10, 2);
+                            if (scorer != null) {
+                                writeArithmetic(gan, scorer, o, ws, out);
+                            }
                         }
                         Map<String, double[]> curves = new LinkedHashMap<>();
                         curves.put("D loss", r.epochs().stream().mapToDouble(GanTrainer.Epoch::dLoss).toArray());
@@ -112,7 +116,8 @@ final class GanJob implements TrainJob {
                         if (fewLabel) {
                             writeFewLabel(gan, data, split, o, kernels, out);
                         }
-                        out.printf("wrote %s, samples.png, interpolation.png, samples-epoch-*.png, metrics.jsonl in %s%n", model, o.out());
+                        out.printf("wrote %s, samples.png, interpolation.png, arithmetic.png, samples-epoch-*.png, metrics.jsonl,"
+                                + " checkpoint.safetensors in %s%n", model, o.out());
                         return r.stopReason() == null ? 0 : 3;
                     }
                 } finally {
@@ -122,6 +127,42 @@ final class GanJob implements TrainJob {
                 }
             }
         }
+    }
+
+    /** arithmetic.png and arithmetic.json: stroke-thickness vectors, checked by the classifier and ink mass. */
+    private static void writeArithmetic(Gan gan, FrechetScorer scorer, TrainCommand.Options o, Workspace ws, PrintWriter out)
+            throws Exception {
+        GanArithmetic.Result a;
+        try {
+            a = GanArithmetic.thickness(gan, scorer.classifier(), o.getInt("arithmetic_candidates", 2000), 3, 0.9, o.seed() + 2, ws);
+        } catch (IllegalStateException e) {
+            out.println("no arithmetic.png: " + e.getMessage());
+            return;
+        }
+        Gan.Config cfg = gan.config();
+        ImageGrid.images(o.out().resolve("arithmetic.png"), a.images(), cfg.size(), cfg.size(), GanArithmetic.COLUMNS, 2);
+        ObjectMapper m = new ObjectMapper();
+        ObjectNode j = m.createObjectNode();
+        j.put("columns", "thick(a), thin(a), thin(b), thick(a) - thin(a) + thin(b); z = mean of 3 samples per concept");
+        j.put("label_kept", a.labelKeptFraction());
+        j.put("ink_rose", a.inkRoseFraction());
+        j.put("mean_ink_ratio", a.meanInkRatio());
+        ArrayNode rows = j.putArray("rows");
+        for (GanArithmetic.Row r : a.rows()) {
+            ObjectNode row = rows.addObject();
+            row.put("a", r.from());
+            row.put("b", r.to());
+            row.put("result_label", r.resultLabel());
+            row.put("result_confidence", r.resultConfidence());
+            row.put("ink_thick_a", r.inkThickFrom());
+            row.put("ink_thin_a", r.inkThinFrom());
+            row.put("ink_thin_b", r.inkThinTo());
+            row.put("ink_result", r.inkResult());
+        }
+        Files.writeString(o.out().resolve("arithmetic.json"), m.writerWithDefaultPrettyPrinter().writeValueAsString(j));
+        out.printf(Locale.ROOT, "latent arithmetic thick(a) - thin(a) + thin(b), %d rows: classifier still sees b in %.0f%%,"
+                + " ink above thin(b) in %.0f%%, mean ink ratio %.2f%n", a.rows().size(), 100 * a.labelKeptFraction(),
+                100 * a.inkRoseFraction(), a.meanInkRatio());
     }
 
     private static void writeFewLabel(Gan gan, Dataset data, FewLabel.Split split, TrainCommand.Options o, Kernels kernels,

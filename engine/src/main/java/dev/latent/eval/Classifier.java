@@ -145,6 +145,32 @@ public final class Classifier implements AutoCloseable {
         return out;
     }
 
+    /** Softmax class probabilities (N, classes) of every row of x, in ws. */
+    public Tensor probabilities(Tensor x, Workspace ws) {
+        int n = x.dim(0);
+        Tensor flat = x.reshape(n, x.rowSize());
+        Tensor out = ws.allocate(n, classes);
+        for (int from = 0; from < n; from += net.maxBatch()) {
+            int size = Math.min(net.maxBatch(), n - from);
+            Tensor logits = net.forward(flat.rows(from, from + size), false);
+            for (int i = 0; i < size; i++) {
+                long row = (long) i * classes;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int c = 0; c < classes; c++) {
+                    max = Math.max(max, logits.get(row + c));
+                }
+                double sum = 0;
+                for (int c = 0; c < classes; c++) {
+                    sum += Math.exp(logits.get(row + c) - max);
+                }
+                for (int c = 0; c < classes; c++) {
+                    out.set((long) (from + i) * classes + c, (float) (Math.exp(logits.get(row + c) - max) / sum));
+                }
+            }
+        }
+        return out;
+    }
+
     /** Fraction of rows of x whose predicted class equals the label. */
     public double accuracy(Tensor x, int[] labels) {
         int[] p = predict(x);

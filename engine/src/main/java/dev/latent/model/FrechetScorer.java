@@ -81,6 +81,11 @@ public final class FrechetScorer implements AutoCloseable {
         return out;
     }
 
+    /** The feature classifier (trained on the real images' labels), e.g. to label generated images. */
+    public Classifier classifier() {
+        return classifier;
+    }
+
     /** d^2 between the real images' features and those of {@code images01}. */
     public double distance(Tensor images01) {
         return FrechetDistance.distance(real, stats(images01));

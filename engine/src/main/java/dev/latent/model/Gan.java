@@ -21,6 +21,7 @@ import dev.latent.nn.Reshape;
 import dev.latent.nn.Sequential;
 import dev.latent.optim.Adam;
 import dev.latent.optim.LearningRate;
+import dev.latent.optim.Optimizer;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.io.IOException;
@@ -385,6 +386,35 @@ public final class Gan implements AutoCloseable {
         }
     }
 
+    /**
+     * Generates images for chosen rows of z (N, Z) into out (N, C*S*S) in [0, 1], each chunk of at most
+     * maxBatch / 2 rows in a batch filled up with random noise drawn from {@code contextSeed}. Training-mode
+     * batch norm normalizes over the batch, so a handful of hand-made vectors (say averages, whose norms
+     * are smaller than a draw's) generated alone would set their own statistics; among random draws
+     * they are rendered as they would be in a sample.
+     */
+    public void generateAmong(Tensor z, Tensor out, long contextSeed) {
+        int n = z.dim(0);
+        int px = cfg.pixels();
+        if (z.rowSize() != cfg.z || out.dim(0) != n || out.rowSize() != px) {
+            throw new IllegalArgumentException("generateAmong: need z [" + n + ", " + cfg.z + "] and out [" + n + ", " + px + "], got "
+                    + Tensor.format(z.shape()) + " and " + Tensor.format(out.shape()));
+        }
+        int chunk = Math.max(1, cfg.maxBatch / 2);
+        try (Workspace tmp = new Workspace("gan-among")) {
+            Tensor batch = tmp.allocate(cfg.maxBatch, cfg.z);
+            Tensor images = tmp.allocate(cfg.maxBatch, px);
+            SplittableRandom r = new SplittableRandom(contextSeed);
+            for (int from = 0; from < n; from += chunk) {
+                int size = Math.min(chunk, n - from);
+                fillGaussian(batch, r);
+                batch.rows(0, size).copyFrom(z.rows(from, from + size));
+                generate(batch, images);
+                out.rows(from, from + size).copyFrom(images.rows(0, size));
+            }
+        }
+    }
+
     /** N images from noise drawn from {@code seed} (not the training generator), in [0, 1], in ws. */
     public Tensor sample(int n, long seed, Workspace out) {
         Tensor z = out.allocate(n, cfg.z);
@@ -501,6 +531,22 @@ public final class Gan implements AutoCloseable {
             meta.putAll(provenance);
         }
         SafeTensors.write(file, tensors(), meta);
+    }
+
+    /**
+     * Everything a checkpoint must hold besides the optimizers: G's and D's parameters and the
+     * batch-norm running statistics, by the model file's tensor names (views, not copies).
+     */
+    public Map<String, Tensor> stateTensors() {
+        return tensors();
+    }
+
+    /** The two Adam optimizers by checkpoint name: {@code g_optimizer}, {@code d_optimizer}. */
+    public Map<String, Optimizer> optimizers() {
+        Map<String, Optimizer> m = new LinkedHashMap<>();
+        m.put("g_optimizer", gOpt);
+        m.put("d_optimizer", dOpt);
+        return m;
     }
 
     private Map<String, Tensor> tensors() {

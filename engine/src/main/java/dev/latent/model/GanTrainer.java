@@ -1,21 +1,28 @@
 package dev.latent.model;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.latent.io.BadInputException;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
+import dev.latent.train.Checkpoint;
+import dev.latent.train.Trainer;
 import dev.latent.viz.ImageGrid;
 import java.io.IOException;
 import java.io.Writer;
-import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -29,31 +36,42 @@ import java.util.SplittableRandom;
  * ({@code samples-epoch-NNN.png}), the Frechet distance of {@code fdSamples} generated images (noise
  * from a fixed seed, so epochs compare), the samples' spread relative to real images; the
  * {@link GanHealth} findings; one JSON line in the metrics file. A fatal finding stops training (or
- * only warns, if {@code stopOnFailure} is off); a non-finite loss stops it at once.
+ * only warns, if {@code stopOnFailure} is off); a non-finite loss stops it at once. Optionally a
+ * {@link Checkpoint} (G, D, batch-norm statistics, both Adam states, the epoch) after every epoch, and
+ * resume from it. The shuffle and the noise of epoch e come from generators seeded by (seed, e), so a
+ * resumed run continues bit for bit.
  */
 public final class GanTrainer {
 
-    /** What to run and where to write (null paths and scorer: skip). */
+    /**
+     * What to run and where to write (null paths and scorer: skip). With {@code checkpoint}, a checkpoint
+     * is written atomically after every epoch; with {@code resume} too, training continues from it when
+     * it exists (bit-identical to an uninterrupted run with the same seed and kernel provider).
+     */
     public record Options(int epochs, int batch, long seed, Path metrics, Path samplesDir, FrechetScorer scorer,
-                          int fdSamples, boolean stopOnFailure) {
+                          int fdSamples, boolean stopOnFailure, Path checkpoint, boolean resume) {
         public static Options of(int epochs, int batch, long seed) {
-            return new Options(epochs, batch, seed, null, null, null, 1000, true);
+            return new Options(epochs, batch, seed, null, null, null, 1000, true, null, false);
         }
 
         public Options withMetrics(Path p) {
-            return new Options(epochs, batch, seed, p, samplesDir, scorer, fdSamples, stopOnFailure);
+            return new Options(epochs, batch, seed, p, samplesDir, scorer, fdSamples, stopOnFailure, checkpoint, resume);
         }
 
         public Options withSamples(Path dir) {
-            return new Options(epochs, batch, seed, metrics, dir, scorer, fdSamples, stopOnFailure);
+            return new Options(epochs, batch, seed, metrics, dir, scorer, fdSamples, stopOnFailure, checkpoint, resume);
         }
 
         public Options withFrechet(FrechetScorer s, int samples) {
-            return new Options(epochs, batch, seed, metrics, samplesDir, s, samples, stopOnFailure);
+            return new Options(epochs, batch, seed, metrics, samplesDir, s, samples, stopOnFailure, checkpoint, resume);
         }
 
         public Options withStopOnFailure(boolean stop) {
-            return new Options(epochs, batch, seed, metrics, samplesDir, scorer, fdSamples, stop);
+            return new Options(epochs, batch, seed, metrics, samplesDir, scorer, fdSamples, stop, checkpoint, resume);
+        }
+
+        public Options withCheckpoint(Path file, boolean resumeFromIt) {
+            return new Options(epochs, batch, seed, metrics, samplesDir, scorer, fdSamples, stopOnFailure, file, resumeFromIt);
         }
     }
 
@@ -109,7 +127,11 @@ public final class GanTrainer {
         GanHealth health = GanHealth.standard();
         List<Epoch> epochs = new ArrayList<>();
         String stop = null;
-        if (o.metrics() != null) {
+        int first = 1;
+        if (o.checkpoint() != null && o.resume() && Files.exists(o.checkpoint())) {
+            first = restore(gan, o, batch) + 1;
+            epochs.addAll(earlierEpochs(o.metrics(), first - 1, health));
+        } else if (o.metrics() != null) {
             Files.deleteIfExists(o.metrics());
         }
         try (Workspace ws = new Workspace("gan-train")) {
@@ -123,14 +145,15 @@ public final class GanTrainer {
             Tensor grid = ws.allocate(GRID, c.pixels());
             double realSpread = GanHealth.spread(images01.rows(0, Math.min(n, GRID)));
             int[] order = new int[n];
-            for (int epoch = 1; epoch <= o.epochs() && stop == null; epoch++) {
-                shuffle(order, o.seed(), epoch);
+            for (int epoch = first; epoch <= o.epochs() && stop == null; epoch++) {
+                Trainer.shuffle(order, o.seed(), epoch);
+                gan.reseed(noiseSeed(o.seed(), epoch));
                 long t0 = System.nanoTime();
                 double dSum = 0, gSum = 0, pReal = 0, pFake = 0, aReal = 0, aFake = 0;
                 for (int it = 0; it < iterations; it++) {
                     double dIt = 0;
                     for (int j = 0; j < k; j++) {
-                        gather(data, order, (it * k + j) * batch, batch, real);
+                        Trainer.gather(data, order, (it * k + j) * batch, batch, real);
                         Gan.DStep s = gan.discriminatorStep(real);
                         dIt += s.loss();
                         pReal += s.realProb();
@@ -171,11 +194,86 @@ public final class GanTrainer {
                         stop = f.message();
                     }
                 }
+                // Checkpoint before the metrics line (as Trainer does): a kill between the two loses a
+                // log line, never an epoch, and a resumed run never logs an epoch twice. A diverged
+                // epoch is not checkpointed: resuming starts from the last finite state.
+                if (o.checkpoint() != null && Double.isFinite(e.dLoss()) && Double.isFinite(e.gLoss())) {
+                    checkpoint(gan, o, batch, epoch);
+                }
                 writeMetrics(o.metrics(), e, stop);
                 l.onEpoch(e);
             }
         }
         return new Result(List.copyOf(epochs), stop);
+    }
+
+    /** The noise generator's seed for an epoch: with the shuffle's (seed, epoch), the whole random state of a run. */
+    static long noiseSeed(long seed, int epoch) {
+        return (seed ^ 0x5DEECE66DL) * 0xD1B54A32D192ED03L + epoch;
+    }
+
+    private static void checkpoint(Gan gan, Options o, int batch, int epoch) throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("kind", Gan.KIND);
+        meta.put("config", gan.config().toJson().toString());
+        meta.put("seed", Long.toString(o.seed()));
+        meta.put("batch", Integer.toString(batch));
+        Checkpoint.write(o.checkpoint(), epoch, gan.stateTensors(), gan.optimizers(), meta);
+    }
+
+    /** Loads the checkpoint into gan after checking it belongs to this run; returns its epoch. */
+    private static int restore(Gan gan, Options o, int batch) throws IOException {
+        Path file = o.checkpoint();
+        String cfg = gan.config().toJson().toString();
+        return Checkpoint.restore(file, gan.stateTensors(), gan.optimizers(), r -> {
+            if (!Gan.KIND.equals(r.meta("kind"))) {
+                throw new BadInputException(file + ": __metadata__.kind is " + r.meta("kind") + ", not a " + Gan.KIND + " checkpoint");
+            }
+            if (!cfg.equals(r.meta("config")) || r.intMeta("batch") != batch || !Long.toString(o.seed()).equals(r.meta("seed"))) {
+                throw new BadInputException(file + ": the checkpoint was written by a run with config " + r.meta("config") + ", batch "
+                        + r.meta("batch") + ", seed " + r.meta("seed") + "; this run has " + cfg + ", batch " + batch + ", seed "
+                        + o.seed() + " (resume with the same settings, or use a new --out)");
+            }
+        }).epoch();
+    }
+
+    /**
+     * The epochs 1..last of the metrics log (replayed through health so its patience counters carry
+     * over); the log is cut after epoch {@code last}, so it never holds an epoch twice.
+     */
+    private static List<Epoch> earlierEpochs(Path metrics, int last, GanHealth health) throws IOException {
+        List<Epoch> out = new ArrayList<>();
+        if (metrics == null || !Files.exists(metrics)) {
+            return out;
+        }
+        List<String> kept = new ArrayList<>();
+        for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonNode j;
+            try {
+                j = JSON.readTree(line);
+            } catch (JsonProcessingException e) {
+                throw new BadInputException(metrics + ": a line is not JSON (" + e.getOriginalMessage() + "): " + line, e);
+            }
+            int epoch = j.path("epoch").asInt(-1);
+            if (epoch < 1 || epoch > last) {
+                continue;
+            }
+            kept.add(line);
+            double dLoss = j.path("d_loss").asDouble(Double.NaN);
+            double gLoss = j.path("g_loss").asDouble(Double.NaN);
+            double diversity = j.path("diversity").asDouble(Double.NaN);
+            out.add(new Epoch(epoch, dLoss, gLoss, j.path("d_real").asDouble(Double.NaN), j.path("d_fake").asDouble(Double.NaN),
+                    j.path("d_acc_real").asDouble(Double.NaN), j.path("d_acc_fake").asDouble(Double.NaN),
+                    j.path("frechet").asDouble(Double.NaN), diversity, j.path("seconds").asDouble(Double.NaN),
+                    j.path("samples_per_s").asDouble(Double.NaN), health.check(epoch, dLoss, gLoss, diversity)));
+        }
+        Path tmp = metrics.resolveSibling(metrics.getFileName() + ".tmp");
+        Files.write(tmp, kept, StandardCharsets.UTF_8);
+        Files.move(tmp, metrics, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return out;
     }
 
     private static void writeMetrics(Path file, Epoch e, String stop) throws IOException {
@@ -208,30 +306,6 @@ public final class GanTrainer {
         try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             out.write(j.toString());
             out.write('\n');
-        }
-    }
-
-    /** Fisher-Yates shuffle of 0..n-1 from a generator seeded by (seed, epoch). */
-    static void shuffle(int[] order, long seed, int epoch) {
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch);
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-    }
-
-    private static void gather(Tensor src, int[] order, int from, int size, Tensor dst) {
-        long row = src.rowSize();
-        MemorySegment s = src.segment();
-        MemorySegment d = dst.segment();
-        for (int i = 0; i < size; i++) {
-            MemorySegment.copy(s, (src.offset() + order[from + i] * row) * Float.BYTES,
-                    d, (dst.offset() + i * row) * Float.BYTES, row * Float.BYTES);
         }
     }
 }

@@ -2,8 +2,6 @@ package dev.latent.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.latent.io.BadInputException;
-import dev.latent.io.SafeTensors;
 import dev.latent.loss.Loss;
 import dev.latent.loss.WeightDecay;
 import dev.latent.nn.Param;
@@ -13,7 +11,6 @@ import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.io.IOException;
 import java.io.Writer;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -200,7 +197,7 @@ public final class Trainer {
     }
 
     /** Fisher-Yates shuffle of 0..n-1 from a generator seeded by (seed, epoch). */
-    static void shuffle(int[] order, long seed, int epoch) {
+    public static void shuffle(int[] order, long seed, int epoch) {
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
@@ -213,7 +210,8 @@ public final class Trainer {
         }
     }
 
-    private static void gather(Tensor src, int[] order, int from, int size, Tensor dst) {
+    /** Copies rows order[from], ..., order[from + size - 1] of src into rows 0..size-1 of dst. */
+    public static void gather(Tensor src, int[] order, int from, int size, Tensor dst) {
         long row = src.rowSize();
         MemorySegment s = src.segment();
         MemorySegment d = dst.segment();
@@ -245,42 +243,26 @@ public final class Trainer {
     }
 
     private void checkpoint(Sequential net, Optimizer opt, int epoch, double best, int sinceBest) throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("seed", Long.toString(config.seed()));
+        meta.put("best", Double.toString(best));
+        meta.put("since_best", Integer.toString(sinceBest));
+        Checkpoint.write(config.checkpoint(), epoch, paramTensors(net), Map.of("optimizer", opt), meta);
+    }
+
+    private static Map<String, Tensor> paramTensors(Sequential net) {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Param p : net.params()) {
             tensors.put("param." + p.name(), p.value());
         }
-        tensors.put("optimizer.state", opt.state());
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", "latent-checkpoint-1");
-        meta.put("epoch", Integer.toString(epoch));
-        meta.put("optimizer_steps", Long.toString(opt.steps()));
-        meta.put("seed", Long.toString(config.seed()));
-        meta.put("best", Double.toString(best));
-        meta.put("since_best", Integer.toString(sinceBest));
-        SafeTensors.write(config.checkpoint(), tensors, meta);
+        return tensors;
     }
 
     private record Resumed(int epoch, double best, int sinceBest) {
     }
 
     private Resumed restore(Sequential net, Optimizer opt) throws IOException {
-        Path file = config.checkpoint();
-        try (Arena arena = Arena.ofConfined()) {
-            SafeTensors.Loaded l = SafeTensors.read(file, arena);
-            if (!"latent-checkpoint-1".equals(l.metadata().get("format"))) {
-                throw new BadInputException(file + ": __metadata__.format is not latent-checkpoint-1");
-            }
-            for (Param p : net.params()) {
-                p.value().copyFrom(l.tensor("param." + p.name(), p.value().shape()));
-            }
-            opt.state().copyFrom(l.tensor("optimizer.state", opt.state().shape()));
-            try {
-                opt.setSteps(Long.parseLong(l.meta("optimizer_steps")));
-                return new Resumed(Integer.parseInt(l.meta("epoch")), Double.parseDouble(l.meta("best")),
-                        Integer.parseInt(l.meta("since_best")));
-            } catch (NumberFormatException e) {
-                throw new BadInputException(file + ": __metadata__ holds a malformed number: " + e.getMessage(), e);
-            }
-        }
+        Checkpoint.Restored r = Checkpoint.restore(config.checkpoint(), paramTensors(net), Map.of("optimizer", opt));
+        return new Resumed(r.epoch(), r.doubleMeta("best"), r.intMeta("since_best"));
     }
 }

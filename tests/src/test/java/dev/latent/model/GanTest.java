@@ -136,6 +136,19 @@ class GanTest {
                 assertEquals(5, lines.size());
                 assertTrue(lines.getFirst().contains("\"d_acc_real\"") && lines.getFirst().contains("\"frechet\""), lines.getFirst());
                 assertTrue(Files.size(dir.resolve("samples-epoch-005.png")) > 0);
+                // Latent arithmetic on the same generator: thick(a) - thin(a) + thin(b) must carry the
+                // thickness over, i.e. have more ink than thin(b), in at least 80% of the rows (a random
+                // direction would in about half; measured 100% of 6 rows here, one row per class the
+                // classifier recognises confidently, so 80% allows one failing row in 5 to 10). Whether the
+                // classifier still sees b in the result is only printed: at this budget it is not stable.
+                try (Workspace ws = new Workspace("arith")) {
+                    GanArithmetic.Result a = GanArithmetic.thickness(gan, scorer.classifier(), 1000, 3, 0.9, seed, ws);
+                    System.out.printf(Locale.ROOT, "seed %d arithmetic: %d rows, ink rose %.2f, mean ink ratio %.2f, label kept %.2f%n",
+                            seed, a.rows().size(), a.inkRoseFraction(), a.meanInkRatio(), a.labelKeptFraction());
+                    assertTrue(a.rows().size() >= 4, "seed " + seed + ": concepts for only " + a.rows().size() + " classes");
+                    assertTrue(a.inkRoseFraction() >= 0.8, "seed " + seed + ": " + a.rows());
+                    assertEquals(a.rows().size() * GanArithmetic.COLUMNS, a.images().dim(0));
+                }
             }
         }
     }
