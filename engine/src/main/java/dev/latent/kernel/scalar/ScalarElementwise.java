@@ -79,4 +79,45 @@ final class ScalarElementwise implements Elementwise {
         }
         return (float) sum;
     }
+
+    @Override
+    public void adam(int n, float b1, float c1, float b2, float c2, float step, float eps,
+                     MemorySegment w, long wOff, MemorySegment g, long gOff,
+                     MemorySegment m, long mOff, MemorySegment v, long vOff) {
+        Bounds.count("adam n", n);
+        Bounds.run("adam w", w, wOff, n);
+        Bounds.run("adam g", g, gOff, n);
+        Bounds.run("adam m", m, mOff, n);
+        Bounds.run("adam v", v, vOff, n);
+        for (int i = 0; i < n; i++) {
+            float gi = g.getAtIndex(JAVA_FLOAT, gOff + i);
+            float mi = b1 * m.getAtIndex(JAVA_FLOAT, mOff + i) + c1 * gi;
+            float vi = b2 * v.getAtIndex(JAVA_FLOAT, vOff + i) + c2 * gi * gi;
+            m.setAtIndex(JAVA_FLOAT, mOff + i, mi);
+            v.setAtIndex(JAVA_FLOAT, vOff + i, vi);
+            float wi = w.getAtIndex(JAVA_FLOAT, wOff + i);
+            w.setAtIndex(JAVA_FLOAT, wOff + i, wi - step * mi / ((float) Math.sqrt(vi) + eps));
+        }
+    }
+
+    @Override
+    public void sgd(int n, float rate, float mu, boolean nesterov, MemorySegment w, long wOff,
+                    MemorySegment g, long gOff, MemorySegment vel, long velOff) {
+        Bounds.count("sgd n", n);
+        Bounds.run("sgd w", w, wOff, n);
+        Bounds.run("sgd g", g, gOff, n);
+        if (mu != 0f) {
+            Bounds.run("sgd vel", vel, velOff, n);
+        }
+        for (int i = 0; i < n; i++) {
+            float gi = g.getAtIndex(JAVA_FLOAT, gOff + i);
+            float u = gi;
+            if (mu != 0f) {
+                float vi = mu * vel.getAtIndex(JAVA_FLOAT, velOff + i) + gi;
+                vel.setAtIndex(JAVA_FLOAT, velOff + i, vi);
+                u = nesterov ? gi + mu * vi : vi;
+            }
+            w.setAtIndex(JAVA_FLOAT, wOff + i, w.getAtIndex(JAVA_FLOAT, wOff + i) - rate * u);
+        }
+    }
 }

@@ -220,4 +220,102 @@ final class SimdElementwise implements Elementwise {
             throw new IllegalStateException("elementwise op " + op);
         }
     }
+
+    @Override
+    public void adam(int n, float b1, float c1, float b2, float c2, float step, float eps,
+                     MemorySegment w, long wOff, MemorySegment g, long gOff,
+                     MemorySegment m, long mOff, MemorySegment v, long vOff) {
+        Bounds.count("adam n", n);
+        Bounds.run("adam w", w, wOff, n);
+        Bounds.run("adam g", g, gOff, n);
+        Bounds.run("adam m", m, mOff, n);
+        Bounds.run("adam v", v, vOff, n);
+        for (int c = 0; c < n; c += CHUNK) {
+            adamChunk(Math.min(CHUNK, n - c), b1, c1, b2, c2, step, eps, w, (wOff + c) * Float.BYTES,
+                    g, (gOff + c) * Float.BYTES, m, (mOff + c) * Float.BYTES, v, (vOff + c) * Float.BYTES);
+        }
+    }
+
+    /** One chunk of {@link #adam} at byte offsets: the interface's operations in its order, lane by lane. */
+    static void adamChunk(int n, float b1, float c1, float b2, float c2, float step, float eps,
+                          MemorySegment w, long wb, MemorySegment g, long gb, MemorySegment m, long mb,
+                          MemorySegment v, long vb) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        FloatVector vb1 = FloatVector.broadcast(F, b1);
+        FloatVector vc1 = FloatVector.broadcast(F, c1);
+        FloatVector vb2 = FloatVector.broadcast(F, b2);
+        FloatVector vc2 = FloatVector.broadcast(F, c2);
+        FloatVector vstep = FloatVector.broadcast(F, step);
+        FloatVector veps = FloatVector.broadcast(F, eps);
+        for (; i < bound; i += L) {
+            long o = (long) i * Float.BYTES;
+            FloatVector gi = FloatVector.fromMemorySegment(F, g, gb + o, SimdShape.ORDER);
+            FloatVector mi = vb1.mul(FloatVector.fromMemorySegment(F, m, mb + o, SimdShape.ORDER)).add(vc1.mul(gi));
+            FloatVector vi = vb2.mul(FloatVector.fromMemorySegment(F, v, vb + o, SimdShape.ORDER)).add(vc2.mul(gi).mul(gi));
+            mi.intoMemorySegment(m, mb + o, SimdShape.ORDER);
+            vi.intoMemorySegment(v, vb + o, SimdShape.ORDER);
+            FloatVector wi = FloatVector.fromMemorySegment(F, w, wb + o, SimdShape.ORDER);
+            wi.sub(vstep.mul(mi).div(vi.sqrt().add(veps))).intoMemorySegment(w, wb + o, SimdShape.ORDER);
+        }
+        for (; i < n; i++) {
+            long o = (long) i * Float.BYTES;
+            float gi = g.get(JAVA_FLOAT_UNALIGNED, gb + o);
+            float mi = b1 * m.get(JAVA_FLOAT_UNALIGNED, mb + o) + c1 * gi;
+            float vi = b2 * v.get(JAVA_FLOAT_UNALIGNED, vb + o) + c2 * gi * gi;
+            m.set(JAVA_FLOAT_UNALIGNED, mb + o, mi);
+            v.set(JAVA_FLOAT_UNALIGNED, vb + o, vi);
+            float wi = w.get(JAVA_FLOAT_UNALIGNED, wb + o);
+            w.set(JAVA_FLOAT_UNALIGNED, wb + o, wi - step * mi / ((float) Math.sqrt(vi) + eps));
+        }
+    }
+
+    @Override
+    public void sgd(int n, float rate, float mu, boolean nesterov, MemorySegment w, long wOff,
+                    MemorySegment g, long gOff, MemorySegment vel, long velOff) {
+        Bounds.count("sgd n", n);
+        Bounds.run("sgd w", w, wOff, n);
+        Bounds.run("sgd g", g, gOff, n);
+        if (mu != 0f) {
+            Bounds.run("sgd vel", vel, velOff, n);
+        }
+        int mode = mu == 0f ? 0 : nesterov ? 2 : 1;
+        for (int c = 0; c < n; c += CHUNK) {
+            long velB = mode == 0 ? 0 : (velOff + c) * Float.BYTES;
+            sgdChunk(Math.min(CHUNK, n - c), rate, mu, mode, w, (wOff + c) * Float.BYTES,
+                    g, (gOff + c) * Float.BYTES, vel, velB);
+        }
+    }
+
+    /** One chunk of {@link #sgd}; mode 0 plain (vel unused), 1 momentum, 2 Nesterov. */
+    static void sgdChunk(int n, float rate, float mu, int mode, MemorySegment w, long wb,
+                         MemorySegment g, long gb, MemorySegment vel, long velB) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        FloatVector vrate = FloatVector.broadcast(F, rate);
+        FloatVector vmu = FloatVector.broadcast(F, mu);
+        for (; i < bound; i += L) {
+            long o = (long) i * Float.BYTES;
+            FloatVector gi = FloatVector.fromMemorySegment(F, g, gb + o, SimdShape.ORDER);
+            FloatVector u = gi;
+            if (mode != 0) {
+                FloatVector vi = vmu.mul(FloatVector.fromMemorySegment(F, vel, velB + o, SimdShape.ORDER)).add(gi);
+                vi.intoMemorySegment(vel, velB + o, SimdShape.ORDER);
+                u = mode == 2 ? gi.add(vmu.mul(vi)) : vi;
+            }
+            FloatVector.fromMemorySegment(F, w, wb + o, SimdShape.ORDER).sub(vrate.mul(u))
+                    .intoMemorySegment(w, wb + o, SimdShape.ORDER);
+        }
+        for (; i < n; i++) {
+            long o = (long) i * Float.BYTES;
+            float gi = g.get(JAVA_FLOAT_UNALIGNED, gb + o);
+            float u = gi;
+            if (mode != 0) {
+                float vi = mu * vel.get(JAVA_FLOAT_UNALIGNED, velB + o) + gi;
+                vel.set(JAVA_FLOAT_UNALIGNED, velB + o, vi);
+                u = mode == 2 ? gi + mu * vi : vi;
+            }
+            w.set(JAVA_FLOAT_UNALIGNED, wb + o, w.get(JAVA_FLOAT_UNALIGNED, wb + o) - rate * u);
+        }
+    }
 }
