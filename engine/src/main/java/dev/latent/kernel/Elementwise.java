@@ -33,6 +33,13 @@ public interface Elementwise {
     void addBias(int rows, int cols, MemorySegment bias, long biasOff, MemorySegment c, long cOff, int ldc);
 
     /**
+     * Bias add broadcast over columns (one bias per row, as a per-channel bias on a CHW image):
+     * {@code c[r * ldc + j] += bias[r]} for r in [0, rows), j in [0, cols); ldc &ge; cols. One rounding
+     * per element.
+     */
+    void addRowBias(int rows, int cols, MemorySegment bias, long biasOff, MemorySegment c, long cOff, int ldc);
+
+    /**
      * Dot product {@code sum_i x[i] * y[i]}, accumulated in float with an implementation-defined
      * order (error &le; c * n * eps * sum |x_i y_i|).
      */

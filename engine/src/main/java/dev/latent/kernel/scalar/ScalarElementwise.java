@@ -69,6 +69,18 @@ final class ScalarElementwise implements Elementwise {
     }
 
     @Override
+    public void addRowBias(int rows, int cols, MemorySegment bias, long biasOff, MemorySegment c, long cOff, int ldc) {
+        Bounds.run("addRowBias bias", bias, biasOff, rows);
+        Bounds.matrix("addRowBias C", c, cOff, rows, cols, ldc);
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                long ci = cOff + (long) r * ldc + j;
+                c.setAtIndex(JAVA_FLOAT, ci, c.getAtIndex(JAVA_FLOAT, ci) + bias.getAtIndex(JAVA_FLOAT, biasOff + r));
+            }
+        }
+    }
+
+    @Override
     public float dot(int n, MemorySegment x, long xOff, MemorySegment y, long yOff) {
         Bounds.count("dot n", n);
         Bounds.run("dot x", x, xOff, n);

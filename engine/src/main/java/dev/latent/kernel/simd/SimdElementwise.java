@@ -1,5 +1,6 @@
 package dev.latent.kernel.simd;
 
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
 
 import dev.latent.kernel.Bounds;
@@ -32,6 +33,7 @@ final class SimdElementwise implements Elementwise {
     static final int FILL = 2;
     static final int MUL = 3;
     static final int ADD = 4;
+    static final int SHIFT = 5;
 
     @Override
     public void axpy(int n, float alpha, MemorySegment x, long xOff, MemorySegment y, long yOff) {
@@ -85,6 +87,16 @@ final class SimdElementwise implements Elementwise {
         for (int r = 0; r < rows; r++) {
             long row = cOff + (long) r * ldc;
             run(ADD, cols, 0f, c, row, bias, biasOff, c, row);
+        }
+    }
+
+    @Override
+    public void addRowBias(int rows, int cols, MemorySegment bias, long biasOff, MemorySegment c, long cOff, int ldc) {
+        Bounds.run("addRowBias bias", bias, biasOff, rows);
+        Bounds.matrix("addRowBias C", c, cOff, rows, cols, ldc);
+        for (int r = 0; r < rows; r++) {
+            long row = cOff + (long) r * ldc;
+            run(SHIFT, cols, bias.getAtIndex(JAVA_FLOAT, biasOff + r), c, row, c, row, c, row);
         }
     }
 
@@ -158,7 +170,7 @@ final class SimdElementwise implements Elementwise {
 
     /**
      * One chunk of n floats at byte offsets: AXPY out = y + alpha x (out is y), SCALE out = alpha x,
-     * FILL out = alpha, MUL out = x y, ADD out = x + y.
+     * FILL out = alpha, MUL out = x y, ADD out = x + y, SHIFT out = x + alpha.
      */
     static void loop(int op, int n, float alpha, MemorySegment x, long xb, MemorySegment y, long yb,
                       MemorySegment out, long ob) {
@@ -215,6 +227,16 @@ final class SimdElementwise implements Elementwise {
             for (; i < n; i++) {
                 long o = (long) i * Float.BYTES;
                 out.set(JAVA_FLOAT_UNALIGNED, ob + o, x.get(JAVA_FLOAT_UNALIGNED, xb + o) + y.get(JAVA_FLOAT_UNALIGNED, yb + o));
+            }
+        } else if (op == SHIFT) {
+            FloatVector va = FloatVector.broadcast(F, alpha);
+            for (; i < bound; i += L) {
+                long o = (long) i * Float.BYTES;
+                FloatVector.fromMemorySegment(F, x, xb + o, SimdShape.ORDER).add(va).intoMemorySegment(out, ob + o, SimdShape.ORDER);
+            }
+            for (; i < n; i++) {
+                long o = (long) i * Float.BYTES;
+                out.set(JAVA_FLOAT_UNALIGNED, ob + o, x.get(JAVA_FLOAT_UNALIGNED, xb + o) + alpha);
             }
         } else {
             throw new IllegalStateException("elementwise op " + op);
