@@ -7,7 +7,6 @@ import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -20,12 +19,12 @@ import java.util.SplittableRandom;
  * outside the output dropped), then + b[o].
  *
  * <p>With g the convolution geometry over the <em>output</em> image (OC, OH, OW) whose column matrix
- * is (K = OC*k*k, L = H*W) (op &lt; s makes g's output size exactly H x W), the batch runs in
- * chunks of nb samples (see {@link ConvColumns#chunk}) so that each GEMM is large. Per chunk:
- * X (C, nb*L) gathered from x, cols (K, nb*L) = W^T X, y_n = col2im(cols_n) + b 1^T. Backward:
- * db += row sums of dy_n; per chunk cols = the im2col(dy_n) side by side, X gathered again,
- * dW += X cols^T, dX = W cols (reusing X's scratch) scattered to dx. Scratch: cols (K, nb*L) and
- * X (C, nb*L).
+ * is (K = OC*k*k, L = H*W) (op &lt; s makes g's output size exactly H x W), one GEMM covers the batch:
+ * X (C, B*L) gathered from x, cols (K, B*L) = W^T X, y = col2im(cols) (batched) + b per channel.
+ * Backward: db += row sums of dy_n; cols = the batched im2col of dy, dW += X cols^T (X kept from
+ * forward when backward gets the same input view: same segment, offset and batch, contents
+ * unchanged), dX = W cols (into X's scratch) scattered to dx. Scratch: cols (K, maxBatch*L) and
+ * X (C, maxBatch*L).
  */
 public final class ConvTranspose2d implements Layer {
 
@@ -44,12 +43,12 @@ public final class ConvTranspose2d implements Layer {
     private int[] outSample;
     private Param weight;
     private Param biasParam;
-    private int chunk;
     private Tensor cols;
     private Tensor rows;
-    private float[] colsHeap;
-    private float[] imgHeap;
-    private ConvColumns.Gather gather;
+    /** The input view whose channel-major copy rows holds (null when rows holds anything else). */
+    private MemorySegment rowsOf;
+    private long rowsOfOffset;
+    private int rowsOfBatch;
 
     public ConvTranspose2d(String name, int inC, int outC, int kernel, int stride, int pad, int outputPad, boolean bias) {
         if (inC < 1 || outC < 1 || kernel < 1 || stride < 1 || pad < 0 || outputPad < 0 || outputPad >= stride) {
@@ -112,12 +111,9 @@ public final class ConvTranspose2d implements Layer {
         this.outSample = outputShape(inputShape);
         this.weight = slab.take(name + ".weight", true, inC, g.colRows());
         this.biasParam = bias ? slab.take(name + ".bias", false, outC) : null;
-        this.chunk = ConvColumns.chunk(maxBatch, g.colRows(), g.colCols(), inC, g.imageSize());
-        this.colsHeap = new float[g.colRows() * chunk * g.colCols()];
-        this.imgHeap = new float[chunk * g.imageSize()];
-        this.gather = new ConvColumns.Gather(g);
-        this.cols = scratch.allocate(g.colRows(), chunk * g.colCols());
-        this.rows = scratch.allocate(inC, chunk * g.colCols());
+        this.cols = scratch.allocate(g.colRows(), maxBatch * g.colCols());
+        this.rows = scratch.allocate(inC, maxBatch * g.colCols());
+        this.rowsOf = null;
     }
 
     /**
@@ -145,40 +141,23 @@ public final class ConvTranspose2d implements Layer {
         Batches.requireExact(name, "output", y, outSample, b);
         int kk = g.colRows();
         int l = g.colCols();
-        int inSize = inC * l;
+        int ld = b * l;
         int outPixels = g.height() * g.width();
         int outSize = g.imageSize();
         MemorySegment cs = cols.segment();
-        MemorySegment rs = rows.segment();
         Tensor w = weight.value();
-        int chunks = (b + chunk - 1) / chunk;
-        int per = (b + chunks - 1) / chunks;
-        for (int n0 = 0; n0 < b; n0 += per) {
-            int nb = Math.min(per, b - n0);
-            int ld = nb * l;
-            // X (C, nb*L): the chunk's inputs side by side; cols (K, nb*L) = W^T (K, C) X (C, nb*L)
-            ConvColumns.toChannelMajor(nb, inC, l, x.segment(), x.offset() + (long) n0 * inSize, rs, rows.offset(), ld);
-            k.gemm().gemm(Transpose.T, Transpose.N, kk, ld, inC, 1f, w.segment(), w.offset(), kk,
-                    rs, rows.offset(), ld, 0f, cs, cols.offset(), ld);
-            ConvColumns.load(cs, cols.offset(), colsHeap, kk * ld);
-            Arrays.fill(imgHeap, 0, nb * outSize, 0f);
-            for (int j = 0; j < nb; j++) {
-                gather.col2im(colsHeap, j * l, ld, imgHeap, j * outSize);
+        // X (C, B*L): the inputs side by side; cols (K, B*L) = W^T (K, C) X (C, B*L); y = col2im(cols)
+        channelMajor(x, b);
+        k.gemm().gemm(Transpose.T, Transpose.N, kk, ld, inC, 1f, w.segment(), w.offset(), kk,
+                rows.segment(), rows.offset(), ld, 0f, cs, cols.offset(), ld);
+        k.im2col().col2imBatch(g, b, cs, cols.offset(), ld, y.segment(), y.offset());
+        if (biasParam != null) {
+            // y = col2im(cols) + b: one rounding, as the reference's rank-1 bias update
+            Tensor bv = biasParam.value();
+            for (int n = 0; n < b; n++) {
+                k.elementwise().addRowBias(outC, outPixels, bv.segment(), bv.offset(), y.segment(),
+                        y.offset() + (long) n * outSize, outPixels);
             }
-            if (biasParam != null) {
-                // y = col2im(cols) + b: one rounding, as the reference's rank-1 bias update
-                Tensor bv = biasParam.value();
-                for (int j = 0; j < nb; j++) {
-                    for (int o = 0; o < outC; o++) {
-                        float bo = bv.get(o);
-                        int at = j * outSize + o * outPixels;
-                        for (int p = at; p < at + outPixels; p++) {
-                            imgHeap[p] += bo;
-                        }
-                    }
-                }
-            }
-            ConvColumns.store(imgHeap, nb * outSize, y.segment(), y.offset() + (long) n0 * outSize);
         }
     }
 
@@ -192,7 +171,7 @@ public final class ConvTranspose2d implements Layer {
         }
         int kk = g.colRows();
         int l = g.colCols();
-        int inSize = inC * l;
+        int ld = b * l;
         int outPixels = g.height() * g.width();
         int outSize = g.imageSize();
         MemorySegment cs = cols.segment();
@@ -206,28 +185,29 @@ public final class ConvTranspose2d implements Layer {
                         1f, gb.segment(), gb.offset());
             }
         }
-        int chunks = (b + chunk - 1) / chunk;
-        int per = (b + chunks - 1) / chunks;
-        for (int n0 = 0; n0 < b; n0 += per) {
-            int nb = Math.min(per, b - n0);
-            int ld = nb * l;
-            ConvColumns.load(dy.segment(), dy.offset() + (long) n0 * outSize, imgHeap, nb * outSize);
-            for (int j = 0; j < nb; j++) {
-                gather.im2col(imgHeap, j * outSize, colsHeap, j * l, ld);
-            }
-            ConvColumns.store(colsHeap, kk * ld, cs, cols.offset());
-            ConvColumns.toChannelMajor(nb, inC, l, x.segment(), x.offset() + (long) n0 * inSize, rs, rows.offset(), ld);
-            // dW (C, K) += X (C, nb*L) cols^T (nb*L, K)
-            k.gemm().gemm(Transpose.N, Transpose.T, inC, kk, ld, 1f, rs, rows.offset(), ld,
-                    cs, cols.offset(), ld, 1f, gw.segment(), gw.offset(), kk);
-            if (dx != null) {
-                // dX (C, nb*L) = W (C, K) cols (K, nb*L), scattered to dx's NCHW layout
-                k.gemm().gemm(Transpose.N, Transpose.N, inC, ld, kk, 1f, w.segment(), w.offset(), kk,
-                        cs, cols.offset(), ld, 0f, rs, rows.offset(), ld);
-                ConvColumns.fromChannelMajor(nb, inC, l, rs, rows.offset(), ld, dx.segment(),
-                        dx.offset() + (long) n0 * inSize);
-            }
+        k.im2col().im2colBatch(g, b, dy.segment(), dy.offset(), cs, cols.offset(), ld);
+        if (x.segment() != rowsOf || x.offset() != rowsOfOffset || b != rowsOfBatch) {
+            channelMajor(x, b);
         }
+        // dW (C, K) += X (C, B*L) cols^T (B*L, K)
+        k.gemm().gemm(Transpose.N, Transpose.T, inC, kk, ld, 1f, rs, rows.offset(), ld,
+                cs, cols.offset(), ld, 1f, gw.segment(), gw.offset(), kk);
+        if (dx != null) {
+            // dX (C, B*L) = W (C, K) cols (K, B*L), scattered to dx's NCHW layout
+            rowsOf = null;
+            k.gemm().gemm(Transpose.N, Transpose.N, inC, ld, kk, 1f, w.segment(), w.offset(), kk,
+                    cs, cols.offset(), ld, 0f, rs, rows.offset(), ld);
+            ConvColumns.fromChannelMajor(b, inC, l, rs, rows.offset(), ld, dx.segment(), dx.offset());
+        }
+    }
+
+    /** rows (C, B*L) = the batch x side by side; remembers which view it holds. */
+    private void channelMajor(Tensor x, int b) {
+        int l = g.colCols();
+        ConvColumns.toChannelMajor(b, inC, l, x.segment(), x.offset(), rows.segment(), rows.offset(), (long) b * l);
+        rowsOf = x.segment();
+        rowsOfOffset = x.offset();
+        rowsOfBatch = b;
     }
 
     /** The weight (C, OC*k*k): PyTorch's (C, OC, k, k) in the same memory order. */

@@ -1,7 +1,7 @@
 package dev.latent.optim;
 
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-
+import dev.latent.kernel.Elementwise;
+import dev.latent.kernel.Kernels;
 import dev.latent.nn.Param;
 import dev.latent.nn.ParamSlab;
 import dev.latent.tensor.Tensor;
@@ -13,7 +13,8 @@ import java.util.List;
  * Adam (Kingma & Ba) and AdamW (Loshchilov & Hutter): with g the gradient, t counted from 1,
  * m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, w -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
  * AdamW (decoupled decay wd &gt; 0) first applies w -= lr wd w to parameters marked for decay.
- * State: m and v, 2 floats per parameter, allocated once.
+ * State: m and v, 2 floats per parameter, allocated once. The update is {@link Elementwise#adam}, which
+ * gives the same bits on every kernel provider.
  */
 public final class Adam implements Optimizer {
 
@@ -25,6 +26,7 @@ public final class Adam implements Optimizer {
     private final double decoupledDecay;
     private final Workspace ws;
     private final Tensor moments;
+    private final Elementwise ops = Kernels.current().elementwise();
     private long t;
 
     public Adam(ParamSlab slab, LearningRate lr, double beta1, double beta2, double eps, double decoupledDecay) {
@@ -60,36 +62,19 @@ public final class Adam implements Optimizer {
                 Param p = params.get(i);
                 if (p.decay()) {
                     Tensor w = p.value();
-                    MemorySegment s = w.segment();
-                    for (long j = 0; j < w.size(); j++) {
-                        s.setAtIndex(JAVA_FLOAT, w.offset() + j, shrink * s.getAtIndex(JAVA_FLOAT, w.offset() + j));
-                    }
+                    ops.scale((int) w.size(), shrink, w.segment(), w.offset());
                 }
             }
         }
-        float b1 = (float) beta1;
-        float b2 = (float) beta2;
-        float c1 = (float) (1 - beta1);
-        float c2 = (float) (1 - beta2);
         // Fold both bias corrections into the step size and eps: lr_t = lr sqrt(1 - b2^t) / (1 - b1^t).
         float stepSize = (float) (rate * Math.sqrt(1 - Math.pow(beta2, t)) / (1 - Math.pow(beta1, t)));
         float epsHat = (float) (eps * Math.sqrt(1 - Math.pow(beta2, t)));
         Tensor w = slab.values();
         Tensor g = slab.grads();
-        MemorySegment ws0 = w.segment();
-        MemorySegment gs = g.segment();
+        int n = (int) w.size();
         MemorySegment ms = moments.segment();
-        long n = w.size();
-        long wo = w.offset();
-        long go = g.offset();
-        for (long i = 0; i < n; i++) {
-            float gi = gs.getAtIndex(JAVA_FLOAT, go + i);
-            float m = b1 * ms.getAtIndex(JAVA_FLOAT, i) + c1 * gi;
-            float v = b2 * ms.getAtIndex(JAVA_FLOAT, n + i) + c2 * gi * gi;
-            ms.setAtIndex(JAVA_FLOAT, i, m);
-            ms.setAtIndex(JAVA_FLOAT, n + i, v);
-            ws0.setAtIndex(JAVA_FLOAT, wo + i, ws0.getAtIndex(JAVA_FLOAT, wo + i) - stepSize * m / ((float) Math.sqrt(v) + epsHat));
-        }
+        ops.adam(n, (float) beta1, (float) (1 - beta1), (float) beta2, (float) (1 - beta2), stepSize, epsHat,
+                w.segment(), w.offset(), g.segment(), g.offset(), ms, moments.offset(), ms, moments.offset() + n);
     }
 
     @Override

@@ -1,16 +1,16 @@
 package dev.latent.optim;
 
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-
+import dev.latent.kernel.Elementwise;
+import dev.latent.kernel.Kernels;
 import dev.latent.nn.ParamSlab;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
-import java.lang.foreign.MemorySegment;
 
 /**
  * Stochastic gradient descent with optional momentum mu (PyTorch's formulation):
  * v = mu v + g; plain: w -= lr v; Nesterov: w -= lr (g + mu v). With mu = 0 it is w -= lr g (the
- * seeds' {@code w <- w - alpha delta a}).
+ * seeds' {@code w <- w - alpha delta a}). The update is {@link Elementwise#sgd} (the same bits on every
+ * kernel provider).
  */
 public final class Sgd implements Optimizer {
 
@@ -20,6 +20,7 @@ public final class Sgd implements Optimizer {
     private final boolean nesterov;
     private final Workspace ws;
     private final Tensor velocity;
+    private final Elementwise ops = Kernels.current().elementwise();
     private long t;
 
     public Sgd(ParamSlab slab, LearningRate lr, double momentum, boolean nesterov) {
@@ -42,22 +43,8 @@ public final class Sgd implements Optimizer {
         float rate = (float) lr.at(t);
         Tensor w = slab.values();
         Tensor g = slab.grads();
-        MemorySegment ws0 = w.segment();
-        MemorySegment gs = g.segment();
-        MemorySegment vs = velocity.segment();
-        long wo = w.offset();
-        long go = g.offset();
-        long n = w.size();
-        for (long i = 0; i < n; i++) {
-            float gi = gs.getAtIndex(JAVA_FLOAT, go + i);
-            float update = gi;
-            if (momentum != 0f) {
-                float v = momentum * vs.getAtIndex(JAVA_FLOAT, i) + gi;
-                vs.setAtIndex(JAVA_FLOAT, i, v);
-                update = nesterov ? gi + momentum * v : v;
-            }
-            ws0.setAtIndex(JAVA_FLOAT, wo + i, ws0.getAtIndex(JAVA_FLOAT, wo + i) - rate * update);
-        }
+        ops.sgd((int) w.size(), rate, momentum, nesterov, w.segment(), w.offset(), g.segment(), g.offset(),
+                velocity.segment(), velocity.offset());
         t++;
     }
 

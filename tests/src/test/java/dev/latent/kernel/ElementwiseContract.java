@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The {@link Elementwise} contract as properties against the scalar reference: every buffer a call
  * touches (inputs too) is compared whole after the call, so a write outside the run or into an input
- * fails; scale, fill, copy, mul and addBias are one rounding per element and must match exactly, axpy
+ * fails; scale, fill, copy, mul, addBias and addRowBias are one rounding per element and must match exactly, axpy
  * may fuse its multiply-add, dot may reorder its sum.
  */
 public interface ElementwiseContract {
@@ -50,6 +50,9 @@ public interface ElementwiseContract {
             Compare.rejects(() -> p + "addBias rows = -1", () -> e.addBias(-1, 4, x, 0, o, 0, 4));
             Compare.rejects(() -> p + "addBias 5 x 4 in 16", () -> e.addBias(5, 4, x, 0, o, 0, 4));
             Compare.rejects(() -> p + "addBias bias offset 14 + 4 > 16", () -> e.addBias(2, 4, x, 14, o, 0, 4));
+            Compare.rejects(() -> p + "addRowBias ldc 3 < cols 4", () -> e.addRowBias(2, 4, x, 0, o, 0, 3));
+            Compare.rejects(() -> p + "addRowBias bias offset 15 + 2 > 16", () -> e.addRowBias(2, 4, x, 15, o, 0, 4));
+            Compare.rejects(() -> p + "addRowBias 5 x 4 in 16", () -> e.addRowBias(5, 4, x, 0, o, 0, 4));
             Compare.rejects(() -> p + "dot n = -1", () -> e.dot(-1, x, 0, y, 0));
             Compare.rejects(() -> p + "dot y offset 1 + 16 > 16", () -> e.dot(16, x, 0, y, 1));
         }
@@ -110,7 +113,7 @@ public interface ElementwiseContract {
                     : new float[][] {Gen.values(r, s.lenX()), Gen.values(r, s.lenOut())};
             case MUL -> shared ? new float[][] {Gen.values(r, s.lenX()), Gen.values(r, s.lenY())}
                     : new float[][] {Gen.values(r, s.lenX()), Gen.values(r, s.lenY()), Gen.values(r, s.lenOut())};
-            case ADD_BIAS -> new float[][] {Gen.values(r, s.lenX()), Gen.values(r, s.lenOut())};
+            case ADD_BIAS, ADD_ROW_BIAS -> new float[][] {Gen.values(r, s.lenX()), Gen.values(r, s.lenOut())};
         };
     }
 
@@ -128,6 +131,7 @@ public interface ElementwiseContract {
                 case MUL -> e.mul(s.n(), seg[0], s.offX(), seg[1], s.offY(),
                         s.alias() == RunShape.Alias.SAME ? seg[0] : seg[2], s.offOut());
                 case ADD_BIAS -> e.addBias(s.rows(), s.n(), seg[0], s.offX(), seg[1], s.offOut(), s.ldc());
+                case ADD_ROW_BIAS -> e.addRowBias(s.rows(), s.n(), seg[0], s.offX(), seg[1], s.offOut(), s.ldc());
                 case DOT -> dot = e.dot(s.n(), seg[0], s.offX(), last, s.offY());
             }
             float[][] out = Arrays.stream(seg).map(Gen::read).toArray(float[][]::new);

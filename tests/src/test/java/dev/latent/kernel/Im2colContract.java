@@ -29,6 +29,17 @@ public interface Im2colContract {
         c.check(s -> checkCol2im(c.subject(), c.seed(), s));
     }
 
+    /**
+     * The batched kernels against the scalar reference, exactly (pure data movement; col2imBatch's
+     * per-pixel order is fixed by the contract): nb (1..5, from the seed) images, a leading dimension
+     * padded by 0..9 floats, NaN-filled columns (a gap between nb*L and ld must stay NaN, i.e. untouched).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.latent.kernel.KernelCases#im2col")
+    default void batchedKernelsMatchReferenceExactly(KernelCase<ConvShape> c) {
+        c.check(s -> checkBatch(c.subject(), c.seed(), s));
+    }
+
     /** Image or column runs outside their segment, negative offsets: IllegalArgumentException. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.latent.kernel.KernelCases#providers")
@@ -48,6 +59,11 @@ public interface Im2colContract {
             Compare.rejects(() -> p + "col2im image in 31 floats", () -> ic.col2im(g, cols, 0, shortImg, 0));
             Compare.rejects(() -> p + "col2im columns offset 1", () -> ic.col2im(g, cols, 1, img, 0));
             Compare.rejects(() -> p + "col2im image offset -1", () -> ic.col2im(g, cols, 0, img, -1));
+            Compare.rejects(() -> p + "im2colBatch nb = -1", () -> ic.im2colBatch(g, -1, img, 0, cols, 0, 16));
+            Compare.rejects(() -> p + "im2colBatch ld 15 < 16", () -> ic.im2colBatch(g, 1, img, 0, cols, 0, 15));
+            Compare.rejects(() -> p + "im2colBatch 2 images in 32 floats", () -> ic.im2colBatch(g, 2, img, 0, cols, 0, 32));
+            Compare.rejects(() -> p + "col2imBatch columns 18 x 16 ld 17 in 288", () -> ic.col2imBatch(g, 1, cols, 0, 17, img, 0));
+            Compare.rejects(() -> p + "col2imBatch image offset 1", () -> ic.col2imBatch(g, 1, cols, 0, 16, img, 1));
         }
     }
 
@@ -89,6 +105,44 @@ public interface Im2colContract {
             tol[i] = 2 * terms * Gen.EPS * absSum[i];
         }
         Compare.close("col2im " + s, actual, expected, tol, where);
+    }
+
+    private static void checkBatch(Kernels subject, long seed, ConvShape s) {
+        SplittableRandom r = Prop.data(seed);
+        ConvGeometry g = s.g();
+        int nb = 1 + r.nextInt(5);
+        int ld = nb * g.colCols() + Gen.pad(r);
+        int imgLen = s.offImg() + nb * g.imageSize() + s.tail();
+        int colsLen = Gen.extent(s.offCols(), g.colRows(), nb * g.colCols(), ld, s.tail());
+        float[] img = Gen.values(r, imgLen);
+        float[] cols = Gen.values(r, colsLen);
+        Im2col ref = KernelCase.reference().im2col();
+        IntFunction<String> where = i -> "float " + i;
+        float[] expected = runBatch(ref, true, g, nb, s, ld, img, Gen.nan(colsLen));
+        float[] actual = runBatch(subject.im2col(), true, g, nb, s, ld, img, Gen.nan(colsLen));
+        float[] again = runBatch(subject.im2col(), true, g, nb, s, ld, img, Gen.nan(colsLen));
+        Compare.sameBits("im2colBatch nb=" + nb + " ld=" + ld + " " + s, actual, again, where);
+        Compare.close("im2colBatch nb=" + nb + " ld=" + ld + " " + s, actual, expected, new double[colsLen], where);
+        expected = runBatch(ref, false, g, nb, s, ld, img, cols);
+        actual = runBatch(subject.im2col(), false, g, nb, s, ld, img, cols);
+        again = runBatch(subject.im2col(), false, g, nb, s, ld, img, cols);
+        Compare.sameBits("col2imBatch nb=" + nb + " ld=" + ld + " " + s, actual, again, where);
+        Compare.close("col2imBatch nb=" + nb + " ld=" + ld + " " + s, actual, expected, new double[imgLen], where);
+    }
+
+    /** Runs im2colBatch (returns the column segment) or col2imBatch (returns the image segment). */
+    private static float[] runBatch(Im2col ic, boolean im2col, ConvGeometry g, int nb, ConvShape s, int ld,
+                                    float[] img, float[] cols) {
+        try (Workspace ws = new Workspace("batch " + s)) {
+            MemorySegment is = Gen.segment(ws, img);
+            MemorySegment cs = Gen.segment(ws, cols);
+            if (im2col) {
+                ic.im2colBatch(g, nb, is, s.offImg(), cs, s.offCols(), ld);
+                return Gen.read(cs);
+            }
+            ic.col2imBatch(g, nb, cs, s.offCols(), ld, is, s.offImg());
+            return Gen.read(is);
+        }
     }
 
     private static String colsIndex(ConvShape s, int i) {

@@ -17,7 +17,7 @@ public record RunShape(Op op, int n, int rows, int pad, int offX, int offY, int 
         implements Shrinkable<RunShape> {
 
     /** The Elementwise operations. */
-    public enum Op { AXPY, SCALE, FILL, COPY, MUL, ADD_BIAS, DOT }
+    public enum Op { AXPY, SCALE, FILL, COPY, MUL, ADD_BIAS, ADD_ROW_BIAS, DOT }
 
     /** How the runs of one call share memory. */
     public enum Alias { NONE, SAME, OVERLAP }
@@ -51,19 +51,19 @@ public record RunShape(Op op, int n, int rows, int pad, int offX, int offY, int 
                 } else if (idx % 5 != 0) {
                     offOut = (offX + 3) % 11;
                 }
-                out.add(new RunShape(op, n, op == Op.ADD_BIAS ? 1 + idx % 5 : 1, idx % 3, offX, (offX + 5) % 9, offOut,
+                out.add(new RunShape(op, n, biased(op) ? 1 + idx % 5 : 1, idx % 3, offX, (offX + 5) % 9, offOut,
                         idx % 2 == 0 ? 0 : 5, alias));
                 idx++;
             }
-            out.add(new RunShape(op, 0, op == Op.ADD_BIAS ? 3 : 1, 0, 2, 1, 0, 0, Alias.NONE));
+            out.add(new RunShape(op, 0, biased(op) ? 3 : 1, 0, 2, 1, 0, 0, Alias.NONE));
         }
         return out;
     }
 
     static RunShape random(SplittableRandom r) {
         Op op = Op.values()[r.nextInt(Op.values().length)];
-        int n = r.nextInt(20) == 0 ? 0 : Gen.size(r, 1, op == Op.ADD_BIAS ? 1100 : 5000);
-        int rows = op == Op.ADD_BIAS ? Gen.size(r, 1, 40) : 1;
+        int n = r.nextInt(20) == 0 ? 0 : Gen.size(r, 1, biased(op) ? 1100 : 5000);
+        int rows = biased(op) ? Gen.size(r, 1, 40) : 1;
         Alias alias = switch (op) {
             case COPY -> Alias.values()[r.nextInt(3)];
             case AXPY, MUL, DOT -> r.nextInt(4) == 0 ? Alias.SAME : Alias.NONE;
@@ -80,8 +80,16 @@ public record RunShape(Op op, int n, int rows, int pad, int offX, int offY, int 
         return new RunShape(op, n, rows, Gen.pad(r), offX, Gen.offset(r), offOut, Gen.tail(r), alias);
     }
 
-    /** Floats of the x buffer (src for COPY, bias for ADD_BIAS, the shared segment under OVERLAP). */
+    /** ADD_BIAS and ADD_ROW_BIAS: a rows x n matrix C with leading dimension ldc. */
+    static boolean biased(Op op) {
+        return op == Op.ADD_BIAS || op == Op.ADD_ROW_BIAS;
+    }
+
+    /** Floats of the x buffer (src for COPY, bias for ADD_BIAS / ADD_ROW_BIAS, the shared segment under OVERLAP). */
     int lenX() {
+        if (op == Op.ADD_ROW_BIAS) {
+            return offX + rows + tail;
+        }
         return (alias == Alias.OVERLAP ? Math.max(offX, offOut) : offX) + n + tail;
     }
 
@@ -95,7 +103,7 @@ public record RunShape(Op op, int n, int rows, int pad, int offX, int offY, int 
 
     /** Floats of the output buffer: C for ADD_BIAS, dst for COPY, out for MUL. */
     int lenOut() {
-        return op == Op.ADD_BIAS ? Gen.extent(offOut, rows, n, ldc(), tail) : offOut + n + tail;
+        return biased(op) ? Gen.extent(offOut, rows, n, ldc(), tail) : offOut + n + tail;
     }
 
     @Override
@@ -127,7 +135,7 @@ public record RunShape(Op op, int n, int rows, int pad, int offX, int offY, int 
     @Override
     public String toString() {
         String s = op.name().toLowerCase(java.util.Locale.ROOT) + " n=" + n;
-        if (op == Op.ADD_BIAS) {
+        if (biased(op)) {
             s += " rows=" + rows + " ldc+" + pad;
         }
         return s + " off(" + offX + "," + offY + "," + offOut + ") tail=" + tail + (alias == Alias.NONE ? "" : " " + alias);

@@ -64,4 +64,58 @@ final class ScalarIm2col implements Im2col {
             }
         }
     }
+
+    @Override
+    public void im2colBatch(ConvGeometry g, int nb, MemorySegment img, long imgOff, MemorySegment cols, long colsOff, int ld) {
+        Im2col.checkBatch("im2colBatch", g, nb, img, imgOff, cols, colsOff, ld);
+        int outW = g.outW();
+        int l = g.colCols();
+        for (int n = 0; n < nb; n++) {
+            long image = imgOff + (long) n * g.imageSize();
+            for (int c = 0; c < g.channels(); c++) {
+                for (int i = 0; i < g.kernelH(); i++) {
+                    for (int j = 0; j < g.kernelW(); j++) {
+                        long row = ((long) c * g.kernelH() + i) * g.kernelW() + j;
+                        for (int q = 0; q < l; q++) {
+                            int iy = q / outW * g.strideH() - g.padH() + i;
+                            int ix = q % outW * g.strideW() - g.padW() + j;
+                            float v = iy >= 0 && iy < g.height() && ix >= 0 && ix < g.width()
+                                    ? img.getAtIndex(JAVA_FLOAT, image + ((long) c * g.height() + iy) * g.width() + ix)
+                                    : 0f;
+                            cols.setAtIndex(JAVA_FLOAT, colsOff + row * ld + (long) n * l + q, v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void col2imBatch(ConvGeometry g, int nb, MemorySegment cols, long colsOff, int ld, MemorySegment img, long imgOff) {
+        Im2col.checkBatch("col2imBatch", g, nb, img, imgOff, cols, colsOff, ld);
+        int outW = g.outW();
+        int l = g.colCols();
+        for (int n = 0; n < nb; n++) {
+            long image = imgOff + (long) n * g.imageSize();
+            for (int p = 0; p < g.imageSize(); p++) {
+                img.setAtIndex(JAVA_FLOAT, image + p, 0f);
+            }
+            for (int c = 0; c < g.channels(); c++) {
+                for (int i = 0; i < g.kernelH(); i++) {
+                    for (int j = 0; j < g.kernelW(); j++) {
+                        long row = ((long) c * g.kernelH() + i) * g.kernelW() + j;
+                        for (int q = 0; q < l; q++) {
+                            int iy = q / outW * g.strideH() - g.padH() + i;
+                            int ix = q % outW * g.strideW() - g.padW() + j;
+                            if (iy >= 0 && iy < g.height() && ix >= 0 && ix < g.width()) {
+                                long ii = image + ((long) c * g.height() + iy) * g.width() + ix;
+                                float v = cols.getAtIndex(JAVA_FLOAT, colsOff + row * ld + (long) n * l + q);
+                                img.setAtIndex(JAVA_FLOAT, ii, img.getAtIndex(JAVA_FLOAT, ii) + v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

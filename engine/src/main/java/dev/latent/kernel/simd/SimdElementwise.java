@@ -1,5 +1,6 @@
 package dev.latent.kernel.simd;
 
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
 
 import dev.latent.kernel.Bounds;
@@ -32,6 +33,7 @@ final class SimdElementwise implements Elementwise {
     static final int FILL = 2;
     static final int MUL = 3;
     static final int ADD = 4;
+    static final int SHIFT = 5;
 
     @Override
     public void axpy(int n, float alpha, MemorySegment x, long xOff, MemorySegment y, long yOff) {
@@ -85,6 +87,16 @@ final class SimdElementwise implements Elementwise {
         for (int r = 0; r < rows; r++) {
             long row = cOff + (long) r * ldc;
             run(ADD, cols, 0f, c, row, bias, biasOff, c, row);
+        }
+    }
+
+    @Override
+    public void addRowBias(int rows, int cols, MemorySegment bias, long biasOff, MemorySegment c, long cOff, int ldc) {
+        Bounds.run("addRowBias bias", bias, biasOff, rows);
+        Bounds.matrix("addRowBias C", c, cOff, rows, cols, ldc);
+        for (int r = 0; r < rows; r++) {
+            long row = cOff + (long) r * ldc;
+            run(SHIFT, cols, bias.getAtIndex(JAVA_FLOAT, biasOff + r), c, row, c, row, c, row);
         }
     }
 
@@ -158,7 +170,7 @@ final class SimdElementwise implements Elementwise {
 
     /**
      * One chunk of n floats at byte offsets: AXPY out = y + alpha x (out is y), SCALE out = alpha x,
-     * FILL out = alpha, MUL out = x y, ADD out = x + y.
+     * FILL out = alpha, MUL out = x y, ADD out = x + y, SHIFT out = x + alpha.
      */
     static void loop(int op, int n, float alpha, MemorySegment x, long xb, MemorySegment y, long yb,
                       MemorySegment out, long ob) {
@@ -216,8 +228,116 @@ final class SimdElementwise implements Elementwise {
                 long o = (long) i * Float.BYTES;
                 out.set(JAVA_FLOAT_UNALIGNED, ob + o, x.get(JAVA_FLOAT_UNALIGNED, xb + o) + y.get(JAVA_FLOAT_UNALIGNED, yb + o));
             }
+        } else if (op == SHIFT) {
+            FloatVector va = FloatVector.broadcast(F, alpha);
+            for (; i < bound; i += L) {
+                long o = (long) i * Float.BYTES;
+                FloatVector.fromMemorySegment(F, x, xb + o, SimdShape.ORDER).add(va).intoMemorySegment(out, ob + o, SimdShape.ORDER);
+            }
+            for (; i < n; i++) {
+                long o = (long) i * Float.BYTES;
+                out.set(JAVA_FLOAT_UNALIGNED, ob + o, x.get(JAVA_FLOAT_UNALIGNED, xb + o) + alpha);
+            }
         } else {
             throw new IllegalStateException("elementwise op " + op);
+        }
+    }
+
+    @Override
+    public void adam(int n, float b1, float c1, float b2, float c2, float step, float eps,
+                     MemorySegment w, long wOff, MemorySegment g, long gOff,
+                     MemorySegment m, long mOff, MemorySegment v, long vOff) {
+        Bounds.count("adam n", n);
+        Bounds.run("adam w", w, wOff, n);
+        Bounds.run("adam g", g, gOff, n);
+        Bounds.run("adam m", m, mOff, n);
+        Bounds.run("adam v", v, vOff, n);
+        for (int c = 0; c < n; c += CHUNK) {
+            adamChunk(Math.min(CHUNK, n - c), b1, c1, b2, c2, step, eps, w, (wOff + c) * Float.BYTES,
+                    g, (gOff + c) * Float.BYTES, m, (mOff + c) * Float.BYTES, v, (vOff + c) * Float.BYTES);
+        }
+    }
+
+    /** One chunk of {@link #adam} at byte offsets: the interface's operations in its order, lane by lane. */
+    static void adamChunk(int n, float b1, float c1, float b2, float c2, float step, float eps,
+                          MemorySegment w, long wb, MemorySegment g, long gb, MemorySegment m, long mb,
+                          MemorySegment v, long vb) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        FloatVector vb1 = FloatVector.broadcast(F, b1);
+        FloatVector vc1 = FloatVector.broadcast(F, c1);
+        FloatVector vb2 = FloatVector.broadcast(F, b2);
+        FloatVector vc2 = FloatVector.broadcast(F, c2);
+        FloatVector vstep = FloatVector.broadcast(F, step);
+        FloatVector veps = FloatVector.broadcast(F, eps);
+        for (; i < bound; i += L) {
+            long o = (long) i * Float.BYTES;
+            FloatVector gi = FloatVector.fromMemorySegment(F, g, gb + o, SimdShape.ORDER);
+            FloatVector mi = vb1.mul(FloatVector.fromMemorySegment(F, m, mb + o, SimdShape.ORDER)).add(vc1.mul(gi));
+            FloatVector vi = vb2.mul(FloatVector.fromMemorySegment(F, v, vb + o, SimdShape.ORDER)).add(vc2.mul(gi).mul(gi));
+            mi.intoMemorySegment(m, mb + o, SimdShape.ORDER);
+            vi.intoMemorySegment(v, vb + o, SimdShape.ORDER);
+            FloatVector wi = FloatVector.fromMemorySegment(F, w, wb + o, SimdShape.ORDER);
+            wi.sub(vstep.mul(mi).div(vi.sqrt().add(veps))).intoMemorySegment(w, wb + o, SimdShape.ORDER);
+        }
+        for (; i < n; i++) {
+            long o = (long) i * Float.BYTES;
+            float gi = g.get(JAVA_FLOAT_UNALIGNED, gb + o);
+            float mi = b1 * m.get(JAVA_FLOAT_UNALIGNED, mb + o) + c1 * gi;
+            float vi = b2 * v.get(JAVA_FLOAT_UNALIGNED, vb + o) + c2 * gi * gi;
+            m.set(JAVA_FLOAT_UNALIGNED, mb + o, mi);
+            v.set(JAVA_FLOAT_UNALIGNED, vb + o, vi);
+            float wi = w.get(JAVA_FLOAT_UNALIGNED, wb + o);
+            w.set(JAVA_FLOAT_UNALIGNED, wb + o, wi - step * mi / ((float) Math.sqrt(vi) + eps));
+        }
+    }
+
+    @Override
+    public void sgd(int n, float rate, float mu, boolean nesterov, MemorySegment w, long wOff,
+                    MemorySegment g, long gOff, MemorySegment vel, long velOff) {
+        Bounds.count("sgd n", n);
+        Bounds.run("sgd w", w, wOff, n);
+        Bounds.run("sgd g", g, gOff, n);
+        if (mu != 0f) {
+            Bounds.run("sgd vel", vel, velOff, n);
+        }
+        int mode = mu == 0f ? 0 : nesterov ? 2 : 1;
+        for (int c = 0; c < n; c += CHUNK) {
+            long velB = mode == 0 ? 0 : (velOff + c) * Float.BYTES;
+            sgdChunk(Math.min(CHUNK, n - c), rate, mu, mode, w, (wOff + c) * Float.BYTES,
+                    g, (gOff + c) * Float.BYTES, vel, velB);
+        }
+    }
+
+    /** One chunk of {@link #sgd}; mode 0 plain (vel unused), 1 momentum, 2 Nesterov. */
+    static void sgdChunk(int n, float rate, float mu, int mode, MemorySegment w, long wb,
+                         MemorySegment g, long gb, MemorySegment vel, long velB) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        FloatVector vrate = FloatVector.broadcast(F, rate);
+        FloatVector vmu = FloatVector.broadcast(F, mu);
+        for (; i < bound; i += L) {
+            long o = (long) i * Float.BYTES;
+            FloatVector gi = FloatVector.fromMemorySegment(F, g, gb + o, SimdShape.ORDER);
+            FloatVector u = gi;
+            if (mode != 0) {
+                FloatVector vi = vmu.mul(FloatVector.fromMemorySegment(F, vel, velB + o, SimdShape.ORDER)).add(gi);
+                vi.intoMemorySegment(vel, velB + o, SimdShape.ORDER);
+                u = mode == 2 ? gi.add(vmu.mul(vi)) : vi;
+            }
+            FloatVector.fromMemorySegment(F, w, wb + o, SimdShape.ORDER).sub(vrate.mul(u))
+                    .intoMemorySegment(w, wb + o, SimdShape.ORDER);
+        }
+        for (; i < n; i++) {
+            long o = (long) i * Float.BYTES;
+            float gi = g.get(JAVA_FLOAT_UNALIGNED, gb + o);
+            float u = gi;
+            if (mode != 0) {
+                float vi = mu * vel.get(JAVA_FLOAT_UNALIGNED, velB + o) + gi;
+                vel.set(JAVA_FLOAT_UNALIGNED, velB + o, vi);
+                u = mode == 2 ? gi + mu * vi : vi;
+            }
+            w.set(JAVA_FLOAT_UNALIGNED, wb + o, w.get(JAVA_FLOAT_UNALIGNED, wb + o) - rate * u);
         }
     }
 }

@@ -7,6 +7,7 @@ import dev.latent.kernel.Bounds;
 import dev.latent.kernel.ConvGeometry;
 import dev.latent.kernel.Im2col;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -21,6 +22,165 @@ final class SimdIm2col implements Im2col {
 
     private static final VectorSpecies<Float> F = SimdShape.FLOAT;
     private static final int L = SimdShape.LANES;
+    /**
+     * Column floats one task of the batched kernels stages on the heap (K x samples*L): 256 KiB, so a
+     * task's tile stays in L2 between the gather and the copy to (or from) the column matrix.
+     */
+    static final int TILE_FLOATS = 1 << 16;
+    /** Geometries whose gather tables a thread keeps (a network has a few convolution layers). */
+    private static final int GATHERS_PER_THREAD = 8;
+
+    private final SimdPool pool;
+    private final ThreadLocal<BatchJob> jobs = ThreadLocal.withInitial(BatchJob::new);
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    SimdIm2col(SimdPool pool) {
+        this.pool = pool;
+    }
+
+    /**
+     * Batched im2col / col2im: the batch is cut into tasks of a few samples run on the pool. A task
+     * copies its images to the heap, gathers (scatters) through the thread's {@link SimdConvGather} into
+     * a heap tile K x (samples*L), and moves the tile to (from) the column matrix one row at a time.
+     * Every element is computed by one task in the reference's order, so the bits do not depend on the
+     * thread count.
+     */
+    @Override
+    public void im2colBatch(ConvGeometry g, int nb, MemorySegment img, long imgOff, MemorySegment cols, long colsOff, int ld) {
+        Im2col.checkBatch("im2colBatch", g, nb, img, imgOff, cols, colsOff, ld);
+        runBatch(true, g, nb, img, imgOff, cols, colsOff, ld);
+    }
+
+    @Override
+    public void col2imBatch(ConvGeometry g, int nb, MemorySegment cols, long colsOff, int ld, MemorySegment img, long imgOff) {
+        Im2col.checkBatch("col2imBatch", g, nb, img, imgOff, cols, colsOff, ld);
+        runBatch(false, g, nb, img, imgOff, cols, colsOff, ld);
+    }
+
+    private void runBatch(boolean forward, ConvGeometry g, int nb, MemorySegment img, long imgOff,
+                          MemorySegment cols, long colsOff, int ld) {
+        if (nb == 0) {
+            return;
+        }
+        long perTile = Math.max(1, TILE_FLOATS / Math.max(1L, (long) g.colRows() * g.colCols()));
+        int perThread = (nb + pool.threads() - 1) / pool.threads();
+        int per = (int) Math.min(perTile, perThread);
+        int tasks = (nb + per - 1) / per;
+        BatchJob job = jobs.get();
+        job.set(forward, g, nb, per, img, imgOff, cols, colsOff, ld);
+        try {
+            if (tasks > 1 && pool.shareable(img) && pool.shareable(cols)) {
+                pool.run(tasks, job.task);
+            } else {
+                for (int t = 0; t < tasks; t++) {
+                    job.run(t);
+                }
+            }
+        } finally {
+            job.clear();
+        }
+    }
+
+    /** One batched call's arguments, held in fields so that handing it to the pool allocates nothing. */
+    private static final class BatchJob {
+        final SimdPool.Task task = this::run;
+        boolean forward;
+        ConvGeometry g;
+        int nb;
+        int per;
+        MemorySegment img;
+        long imgOff;
+        MemorySegment cols;
+        long colsOff;
+        int ld;
+
+        void set(boolean forward, ConvGeometry g, int nb, int per, MemorySegment img, long imgOff,
+                 MemorySegment cols, long colsOff, int ld) {
+            this.forward = forward;
+            this.g = g;
+            this.nb = nb;
+            this.per = per;
+            this.img = img;
+            this.imgOff = imgOff;
+            this.cols = cols;
+            this.colsOff = colsOff;
+            this.ld = ld;
+        }
+
+        void clear() {
+            g = null;
+            img = null;
+            cols = null;
+        }
+
+        /** Task t: samples [t*per, min(nb, (t+1)*per)). */
+        void run(int t) {
+            int n0 = t * per;
+            int cnt = Math.min(per, nb - n0);
+            int size = g.imageSize();
+            int l = g.colCols();
+            int k = g.colRows();
+            int w = cnt * l;
+            Scratch sc = SCRATCH.get();
+            SimdConvGather gather = sc.gather(g);
+            float[] images = sc.images(cnt * size);
+            float[] tile = sc.tile(k * w);
+            long image0 = (imgOff + (long) n0 * size) * Float.BYTES;
+            if (forward) {
+                MemorySegment.copy(img, JAVA_FLOAT, image0, images, 0, cnt * size);
+                for (int j = 0; j < cnt; j++) {
+                    gather.im2col(images, j * size, tile, j * l, w);
+                }
+                for (int r = 0; r < k; r++) {
+                    MemorySegment.copy(tile, r * w, cols, JAVA_FLOAT, (colsOff + (long) r * ld + (long) n0 * l) * Float.BYTES, w);
+                }
+            } else {
+                for (int r = 0; r < k; r++) {
+                    MemorySegment.copy(cols, JAVA_FLOAT, (colsOff + (long) r * ld + (long) n0 * l) * Float.BYTES, tile, r * w, w);
+                }
+                Arrays.fill(images, 0, cnt * size, 0f);
+                for (int j = 0; j < cnt; j++) {
+                    gather.col2im(tile, j * l, w, images, j * size);
+                }
+                MemorySegment.copy(images, 0, img, JAVA_FLOAT, image0, cnt * size);
+            }
+        }
+    }
+
+    /** A thread's heap buffers: gather tables by geometry (most recent first) and the staging arrays. */
+    private static final class Scratch {
+        final SimdConvGather[] gathers = new SimdConvGather[GATHERS_PER_THREAD];
+        float[] images = new float[0];
+        float[] tile = new float[0];
+
+        SimdConvGather gather(ConvGeometry g) {
+            for (int i = 0; i < gathers.length && gathers[i] != null; i++) {
+                if (gathers[i].geometry().equals(g)) {
+                    SimdConvGather hit = gathers[i];
+                    System.arraycopy(gathers, 0, gathers, 1, i);
+                    gathers[0] = hit;
+                    return hit;
+                }
+            }
+            System.arraycopy(gathers, 0, gathers, 1, gathers.length - 1);
+            gathers[0] = new SimdConvGather(g);
+            return gathers[0];
+        }
+
+        float[] images(int n) {
+            if (images.length < n) {
+                images = new float[n];
+            }
+            return images;
+        }
+
+        float[] tile(int n) {
+            if (tile.length < n) {
+                tile = new float[n];
+            }
+            return tile;
+        }
+    }
 
     @Override
     public void im2col(ConvGeometry g, MemorySegment img, long imgOff, MemorySegment cols, long colsOff) {

@@ -38,7 +38,7 @@ public final class SimdProvider implements KernelProvider {
         SimdShape.bits(System.getProperty(SimdShape.PROPERTY));
         SimdPool pool = SimdPool.SHARED;
         return new Kernels("simd", new SimdGemm(pool), new SimdElementwise(), new SimdReductions(),
-                new SimdActivations(), new SimdSoftmax(), new SimdIm2col(),
+                new SimdActivations(), new SimdSoftmax(), new SimdIm2col(pool),
                 Map.of("vector.bits", Integer.toString(SimdShape.BITS),
                         "lanes", Integer.toString(SimdShape.LANES),
                         "fma", SimdShape.FMA ? "intrinsic" : "multiply+add (no hardware FMA)",
