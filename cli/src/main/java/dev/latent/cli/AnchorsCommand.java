@@ -50,8 +50,17 @@ final class AnchorsCommand implements Callable<Integer> {
             description = "Experiments to run, of self-taught, stacked, deep (default: ${DEFAULT-VALUE}).")
     List<String> only;
 
-    @Option(names = "--deep-epochs", defaultValue = "60", description = "Epochs of the deep autoencoder (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--self-taught-iterations", defaultValue = "400",
+            description = "L-BFGS iterations of the self-taught sparse autoencoder (default: ${DEFAULT-VALUE}, as UFLDL).")
+    int selfTaughtIterations;
+
+    @Option(names = "--deep-epochs", defaultValue = "60",
+            description = "Fine-tuning epochs of the deep autoencoder (default: ${DEFAULT-VALUE}).")
     int deepEpochs;
+
+    @Option(names = "--deep-pretrain-epochs", defaultValue = "10",
+            description = "Greedy pretraining epochs per layer of the deep autoencoder; 0 starts from random weights (default: ${DEFAULT-VALUE}).")
+    int deepPretrainEpochs;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the split and the models (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -80,7 +89,7 @@ final class AnchorsCommand implements Callable<Integer> {
             if (only.contains("self-taught")) {
                 PublishedAnchors.SelfTaughtSettings s = PublishedAnchors.SelfTaughtSettings.ufldl();
                 try (PublishedAnchors.SelfTaught r = PublishedAnchors.selfTaught(all, new PublishedAnchors.SelfTaughtSettings(
-                        s.hidden(), s.rho(), s.beta(), s.weightDecay(), s.autoencoderIterations(), s.softmaxWeightDecay(),
+                        s.hidden(), s.rho(), s.beta(), s.weightDecay(), selfTaughtIterations, s.softmaxWeightDecay(),
                         s.softmaxIterations(), seed), k, reporter)) {
                     String setup = String.format(Locale.ROOT, "%d unlabeled 5-9, %d/%d labeled 0-4 train/test", r.unlabeled(), r.train(), r.test());
                     add(rows, "UFLDL self-taught: softmax on raw pixels, accuracy", "about 96%", 0.96, r.raw(), true, setup);
@@ -100,10 +109,11 @@ final class AnchorsCommand implements Callable<Integer> {
                     add(rows, "UFLDL stacked 784-200-200-10 after fine-tuning", "97.6%", 0.976, r.afterFineTuning(), true, setup);
                 }
                 if (only.contains("deep")) {
-                    PublishedAnchors.DeepSettings s = PublishedAnchors.DeepSettings.hinton().withEpochs(deepEpochs);
-                    try (PublishedAnchors.Deep r = PublishedAnchors.deep(train, test, new PublishedAnchors.DeepSettings(
-                            s.hidden(), s.epochs(), s.lr(), s.batch(), seed), k, reporter)) {
-                        add(rows, "Hinton 784-1000-500-250-30: squared error per test image", "3.00", 3.00, r.autoencoderError(), false, setup);
+                    PublishedAnchors.DeepSettings s = PublishedAnchors.DeepSettings.hinton().withEpochs(deepPretrainEpochs, deepEpochs)
+                            .withSeed(seed);
+                    try (PublishedAnchors.Deep r = PublishedAnchors.deep(train, test, s, k, reporter)) {
+                        add(rows, "Hinton 784-1000-500-250-30: squared error per test image", "3.00", 3.00, r.autoencoderError(), false,
+                                setup + (deepPretrainEpochs > 0 ? ", pretrained" : ", random start"));
                         add(rows, "PCA, 30 components: squared error per test image", "13.87", 13.87, r.pcaError(), false, setup);
                         writeReconstructions(r, test);
                     }
