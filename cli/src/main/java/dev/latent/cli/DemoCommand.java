@@ -10,6 +10,7 @@ import dev.latent.eval.FewLabel;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
 import dev.latent.model.Autoencoder;
+import dev.latent.model.StackedAutoencoder;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import dev.latent.train.History;
@@ -31,11 +32,12 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code latent demo}: seed 003's assignment on the embedded MNIST digits. A sparse autoencoder learns
- * features from the unlabeled pool; with only n labels per class, softmax on those features is
- * compared with softmax on raw pixels and with an MLP trained by backprop on the labels alone.
+ * features from the unlabeled pool, and a stacked autoencoder is pretrained greedily on it; with only
+ * n labels per class, softmax on those features, and the stack fine-tuned end to end, are compared
+ * with softmax on raw pixels and with an MLP trained by backprop on the labels alone.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Train a sparse autoencoder on unlabeled digits, then compare classifiers given few labels.",
+        description = {"Train a sparse and a stacked autoencoder on unlabeled digits, then compare classifiers given few labels.",
                 "Writes filters.png, reconstructions.png, loss.png and results.json to --out."})
 final class DemoCommand implements Callable<Integer> {
 
@@ -56,6 +58,14 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--epochs", defaultValue = "40", description = "Autoencoder epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
+
+    @Option(names = "--stack", split = ",", defaultValue = "200,200",
+            description = "Layer sizes of the stacked autoencoder (default: ${DEFAULT-VALUE}).")
+    int[] stackSizes;
+
+    @Option(names = "--stack-epochs", defaultValue = "15",
+            description = "Pretraining epochs per stacked layer; 0 leaves the stack out (default: ${DEFAULT-VALUE}).")
+    int stackEpochs;
 
     @Option(names = "--budgets", split = ",", defaultValue = "1,10,100", description = "Labels per class (default: ${DEFAULT-VALUE}).")
     List<Integer> budgets;
@@ -94,33 +104,59 @@ final class DemoCommand implements Callable<Integer> {
                     sae.close();
                     throw e;
                 }
-                try (sae) {
+                try (sae; StackedAutoencoder stack = new StackedAutoencoder(all.features(), stackSizes, Activation.SIGMOID, 0.1, 3,
+                        3e-3, k)) {
                     writePictures(sae, test, h);
                     sae.save(out.resolve("model.safetensors"), dev.latent.io.ModelFile.provenance(Main.version(), seed,
                             dev.latent.io.ModelFile.sha256(pool.images())));
-                    Tensor poolCodes = sae.encode(pool.images(), ws);
-                    Tensor testCodes = sae.encode(test.images(), ws);
+                    if (stackEpochs > 0) {
+                        stack.pretrain(pool.images(), Trainer.Config.of(stackEpochs, 128, seed), 3e-3,
+                                new ConsoleProgress("stacked autoencoder " + all.features() + "-" + join(stackSizes)));
+                    }
+                    List<Features> features = new ArrayList<>();
+                    features.add(new Features("softmax on sparse autoencoder features", sae.encode(pool.images(), ws),
+                            sae.encode(test.images(), ws)));
+                    if (stackEpochs > 0) {
+                        features.add(new Features("softmax on stacked autoencoder " + join(stackSizes) + " features",
+                                stack.features(pool.images(), ws), stack.features(test.images(), ws)));
+                    }
                     int[] poolLabels = pool.labels();
                     int[] testLabels = test.labels();
+                    String mlp = "MLP " + all.features() + "-" + hidden + "-" + all.classes() + " by backprop on the labels alone";
+                    String tuned = "stacked autoencoder fine-tuned on the labels";
                     List<FewLabel.Result> results = new ArrayList<>();
                     for (int n : budgets) {
-                        double[][] acc = new double[3][draws];
+                        Map<String, double[]> acc = new LinkedHashMap<>();
+                        acc.put("softmax on raw pixels", new double[draws]);
+                        acc.put(mlp, new double[draws]);
+                        features.forEach(f -> acc.put(f.name(), new double[draws]));
+                        if (stackEpochs > 0) {
+                            acc.put(tuned, new double[draws]);
+                        }
                         for (int d = 0; d < draws; d++) {
                             int[] rows = FewLabel.draw(poolLabels, allRows(pool.size()), n, 1000L * n + d);
                             int[] y = FewLabel.labelsOf(pool, rows);
                             Tensor xs = gather(pool.images(), rows, ws);
-                            Tensor cs = gather(poolCodes, rows, ws);
                             long s = 17L * d + n;
-                            acc[0][d] = score(xs, y, test.images(), testLabels, Classifier.Settings.softmax(), s, k, all.classes());
-                            acc[1][d] = score(xs, y, test.images(), testLabels, Classifier.Settings.mlp(hidden, Activation.SIGMOID), s, k, all.classes());
-                            acc[2][d] = score(cs, y, testCodes, testLabels, Classifier.Settings.softmax(), s, k, all.classes());
-                            System.err.printf(Locale.ROOT, "demo: %d labels/class, draw %d/%d: raw %.3f  bp %.3f  sae %.3f%n",
-                                    n, d + 1, draws, acc[0][d], acc[1][d], acc[2][d]);
+                            acc.get("softmax on raw pixels")[d] = score(xs, y, test.images(), testLabels, Classifier.Settings.softmax(),
+                                    s, k, all.classes());
+                            acc.get(mlp)[d] = score(xs, y, test.images(), testLabels, Classifier.Settings.mlp(hidden, Activation.SIGMOID),
+                                    s, k, all.classes());
+                            for (Features f : features) {
+                                acc.get(f.name())[d] = score(gather(f.pool(), rows, ws), y, f.test(), testLabels,
+                                        Classifier.Settings.softmax(), s, k, all.classes());
+                            }
+                            if (stackEpochs > 0) {
+                                try (Classifier c = stack.fineTune(xs, y, all.classes(), Classifier.Settings.mlp(0, Activation.SIGMOID), s)) {
+                                    acc.get(tuned)[d] = c.accuracy(test.images(), testLabels);
+                                }
+                            }
+                            int draw = d;
+                            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "demo: %d labels/class, draw %d/%d:", n, d + 1, draws));
+                            acc.forEach((m, a) -> line.append(String.format(Locale.ROOT, "  %s %.3f", shortName(m), a[draw])));
+                            System.err.println(line);
                         }
-                        results.add(new FewLabel.Result("softmax on raw pixels", n, acc[0]));
-                        results.add(new FewLabel.Result("MLP " + all.features() + "-" + hidden + "-" + all.classes()
-                                + " by backprop on the labels alone", n, acc[1]));
-                        results.add(new FewLabel.Result("softmax on sparse autoencoder features", n, acc[2]));
+                        acc.forEach((m, a) -> results.add(new FewLabel.Result(m, n, a)));
                     }
                     printTable(stdout, results);
                     writeJson(results, all, pool.size(), test.size(), h, sae, (System.nanoTime() - t0) * 1e-9, k);
@@ -131,6 +167,30 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Codes of the pool and test images under one learned representation. */
+    private record Features(String name, Tensor pool, Tensor test) {
+    }
+
+    private static String shortName(String method) {
+        if (method.startsWith("softmax on raw")) {
+            return "raw";
+        }
+        if (method.startsWith("MLP")) {
+            return "bp";
+        }
+        if (method.contains("fine-tuned")) {
+            return "stack-ft";
+        }
+        if (method.contains("stacked")) {
+            return "stack";
+        }
+        return method.contains("denoising") ? "dae" : "sae";
+    }
+
+    private static String join(int[] sizes) {
+        return String.join("-", java.util.stream.IntStream.of(sizes).mapToObj(Integer::toString).toList());
     }
 
     static int[] allRows(int n) {

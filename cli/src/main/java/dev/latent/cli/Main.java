@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "latent", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Unsupervised feature learning on the JVM.",
-        subcommands = {DemoCommand.class, TrainCommand.class, FewLabelCommand.class, EncodeCommand.class, ExportCommand.class, InfoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, AnchorsCommand.class, TrainCommand.class, FewLabelCommand.class, EncodeCommand.class, ExportCommand.class, InfoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -1,0 +1,188 @@
+package dev.latent.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.latent.data.Dataset;
+import dev.latent.eval.FewLabel;
+import dev.latent.experiment.PublishedAnchors;
+import dev.latent.kernel.Kernels;
+import dev.latent.optim.Lbfgs;
+import dev.latent.tensor.Tensor;
+import dev.latent.tensor.Workspace;
+import dev.latent.train.TrainingListener;
+import dev.latent.viz.ImageGrid;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code latent anchors}: reruns published autoencoder results (UFLDL's self-taught learning and
+ * stacked autoencoder, Hinton &amp; Salakhutdinov's deep autoencoder) on the embedded digits and
+ * prints latent's numbers beside the papers'.
+ */
+@Command(name = "anchors", mixinStandardHelpOptions = true,
+        description = {"Rerun published results (UFLDL self-taught learning and stacked autoencoder, Hinton & Salakhutdinov's",
+                "deep autoencoder) and print latent's numbers beside the papers'. Writes anchors.json and pictures to --out."})
+final class AnchorsCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--out", defaultValue = "out/anchors", description = "Output directory (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--images", description = "IDX digit images (default: the embedded 10,000 MNIST digits).")
+    Path images;
+
+    @Option(names = "--labels", description = "IDX labels matching --images.")
+    Path labels;
+
+    @Option(names = "--only", split = ",", defaultValue = "self-taught,stacked,deep",
+            description = "Experiments to run, of self-taught, stacked, deep (default: ${DEFAULT-VALUE}).")
+    List<String> only;
+
+    @Option(names = "--self-taught-iterations", defaultValue = "400",
+            description = "L-BFGS iterations of the self-taught sparse autoencoder (default: ${DEFAULT-VALUE}, as UFLDL).")
+    int selfTaughtIterations;
+
+    @Option(names = "--deep-epochs", defaultValue = "60",
+            description = "Fine-tuning epochs of the deep autoencoder (default: ${DEFAULT-VALUE}).")
+    int deepEpochs;
+
+    @Option(names = "--deep-pretrain-epochs", defaultValue = "10",
+            description = "Greedy pretraining epochs per layer of the deep autoencoder; 0 starts from random weights (default: ${DEFAULT-VALUE}).")
+    int deepPretrainEpochs;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the split and the models (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        for (String o : only) {
+            if (!List.of("self-taught", "stacked", "deep").contains(o)) {
+                throw new IllegalArgumentException("--only: unknown experiment '" + o + "'; expected self-taught, stacked or deep");
+            }
+        }
+        if ((images == null) != (labels == null)) {
+            throw new IllegalArgumentException("--images and --labels go together");
+        }
+        PrintWriter stdout = spec.commandLine().getOut();
+        Files.createDirectories(out);
+        Kernels k = Kernels.current();
+        long t0 = System.nanoTime();
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = json.createObjectNode();
+        ArrayNode rows = root.putArray("anchors");
+        PublishedAnchors.Reporter reporter = new Progress();
+        try (Dataset all = images == null ? Dataset.embeddedMnist() : Dataset.readIdx(images, labels)) {
+            root.put("data", all.name());
+            root.put("kernels", k.name());
+            if (only.contains("self-taught")) {
+                PublishedAnchors.SelfTaughtSettings s = PublishedAnchors.SelfTaughtSettings.ufldl();
+                try (PublishedAnchors.SelfTaught r = PublishedAnchors.selfTaught(all, new PublishedAnchors.SelfTaughtSettings(
+                        s.hidden(), s.rho(), s.beta(), s.weightDecay(), selfTaughtIterations, s.softmaxWeightDecay(),
+                        s.softmaxIterations(), seed), k, reporter)) {
+                    String setup = String.format(Locale.ROOT, "%d unlabeled 5-9, %d/%d labeled 0-4 train/test", r.unlabeled(), r.train(), r.test());
+                    add(rows, "UFLDL self-taught: softmax on raw pixels, accuracy", "about 96%", 0.96, r.raw(), true, setup);
+                    add(rows, "UFLDL self-taught: softmax on sparse-AE features", "about 98%", 0.98, r.features(), true, setup);
+                    ImageGrid.filters(out.resolve("self-taught-filters.png"), r.autoencoder().firstEncoder().weight().value(),
+                            all.height(), all.width(), 14, 2);
+                }
+            }
+            FewLabel.Split split = PublishedAnchors.split(all, 0.2, seed);
+            try (Dataset train = all.subset("train", split.pool()); Dataset test = all.subset("test", split.test())) {
+                String setup = String.format(Locale.ROOT, "%d train, %d test", train.size(), test.size());
+                if (only.contains("stacked")) {
+                    PublishedAnchors.StackedSettings s = PublishedAnchors.StackedSettings.ufldl();
+                    PublishedAnchors.Stacked r = PublishedAnchors.stacked(train, test, new PublishedAnchors.StackedSettings(
+                            s.hidden(), s.rho(), s.beta(), s.weightDecay(), s.epochs(), s.lr(), s.fineTuneSteps(), seed), k, reporter);
+                    add(rows, "UFLDL stacked 784-200-200-10 before fine-tuning", "87.7%", 0.877, r.beforeFineTuning(), true, setup);
+                    add(rows, "UFLDL stacked 784-200-200-10 after fine-tuning", "97.6%", 0.976, r.afterFineTuning(), true, setup);
+                }
+                if (only.contains("deep")) {
+                    PublishedAnchors.DeepSettings s = PublishedAnchors.DeepSettings.hinton().withEpochs(deepPretrainEpochs, deepEpochs)
+                            .withSeed(seed);
+                    try (PublishedAnchors.Deep r = PublishedAnchors.deep(train, test, s, k, reporter)) {
+                        add(rows, "Hinton 784-1000-500-250-30: squared error per test image", "3.00", 3.00, r.autoencoderError(), false,
+                                setup + (deepPretrainEpochs > 0 ? ", pretrained" : ", random start"));
+                        add(rows, "PCA, 30 components: squared error per test image", "13.87", 13.87, r.pcaError(), false, setup);
+                        writeReconstructions(r, test);
+                    }
+                }
+            }
+        }
+        print(stdout, rows);
+        root.put("seconds", (System.nanoTime() - t0) * 1e-9);
+        Path tmp = out.resolve(".anchors.json.tmp");
+        json.writeValue(tmp.toFile(), root);
+        Files.move(tmp, out.resolve("anchors.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        stdout.printf(Locale.ROOT, "wrote %s/anchors.json and pictures in %.0f s%n", out, (System.nanoTime() - t0) * 1e-9);
+        stdout.flush();
+        return 0;
+    }
+
+    private static void add(ArrayNode rows, String what, String paper, double paperValue, double latent, boolean accuracy, String setup) {
+        ObjectNode o = rows.addObject();
+        o.put("anchor", what);
+        o.put("published", paper);
+        o.put("published_value", paperValue);
+        o.put("latent", latent);
+        o.put("kind", accuracy ? "accuracy" : "squared_error_per_image");
+        o.put("setup", setup);
+    }
+
+    private static void print(PrintWriter out, ArrayNode rows) {
+        out.printf(Locale.ROOT, "%-60s %-12s %-8s  %s%n", "published anchor (paper: full MNIST)", "paper", "latent", "latent's data");
+        for (var r : rows) {
+            double v = r.get("latent").asDouble();
+            String latent = r.get("kind").asText().equals("accuracy") ? String.format(Locale.ROOT, "%.1f%%", 100 * v)
+                    : String.format(Locale.ROOT, "%.2f", v);
+            out.printf(Locale.ROOT, "%-60s %-12s %-8s  %s%n", r.get("anchor").asText(), r.get("published").asText(), latent,
+                    r.get("setup").asText());
+        }
+    }
+
+    private void writeReconstructions(PublishedAnchors.Deep r, Dataset test) throws Exception {
+        try (Workspace ws = new Workspace("pictures")) {
+            int n = 10;
+            Tensor pairs = ws.allocate(2 * n, test.features());
+            Tensor recon = ws.allocate(n, test.features());
+            r.autoencoder().reconstruct(test.images().rows(0, n), recon);
+            for (int i = 0; i < n; i++) {
+                pairs.row(i).copyFrom(test.images().row(i));
+                pairs.row(n + i).copyFrom(recon.row(i));
+            }
+            ImageGrid.images(out.resolve("deep-reconstructions.png"), pairs, test.height(), test.width(), n, 3);
+        }
+    }
+
+    /** Epoch lines from {@link ConsoleProgress}; every 25th L-BFGS iteration on stderr. */
+    private static final class Progress implements PublishedAnchors.Reporter {
+        @Override
+        public TrainingListener training(String what) {
+            return new ConsoleProgress(what);
+        }
+
+        @Override
+        public Lbfgs.Progress lbfgs(String what, int iterations) {
+            long t0 = System.nanoTime();
+            System.err.printf(Locale.ROOT, "%s: L-BFGS, %d iterations%n", what, iterations);
+            return (it, value, gradNorm) -> {
+                if (it % 25 == 0 || it == iterations) {
+                    System.err.printf(Locale.ROOT, "%s: iteration %d/%d  objective %.5f  |g| %.2e  %.0fs%n", what, it, iterations,
+                            value, gradNorm, (System.nanoTime() - t0) * 1e-9);
+                }
+                return true;
+            };
+        }
+    }
+}
