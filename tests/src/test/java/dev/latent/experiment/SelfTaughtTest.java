@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
  * exercise (150 L-BFGS iterations for the autoencoder instead of 400): features learned from the
  * digits 5-9 alone must classify the digits 0-4 better than raw pixels do. With the full budget
  * latent measures 97.7% against 95.4% (the exercise reports about 98% against 96%); at 150
- * iterations the features measured 97.0% against 95.4%. The margin asserted, one point, is about
+ * iterations 97.3% against 95.4% (simd kernels). The margin asserted, one point, is about
  * 2.5 standard errors of a difference of two accuracies on these 2,565 test digits
  * (sqrt(2 * 0.96 * 0.04 / 2565) = 0.55%), so a pass is not luck, and it leaves room for the
  * float-rounding differences between kernel providers.
