@@ -11,6 +11,7 @@ import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
 import dev.latent.model.Autoencoder;
 import dev.latent.model.StackedAutoencoder;
+import dev.latent.nn.Corruption;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import dev.latent.train.History;
@@ -32,12 +33,13 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code latent demo}: seed 003's assignment on the embedded MNIST digits. A sparse autoencoder learns
- * features from the unlabeled pool, and a stacked autoencoder is pretrained greedily on it; with only
+ * features from the unlabeled pool, a denoising autoencoder learns to undo masking noise, and a
+ * stacked autoencoder is pretrained greedily on it; with only
  * n labels per class, softmax on those features, and the stack fine-tuned end to end, are compared
  * with softmax on raw pixels and with an MLP trained by backprop on the labels alone.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Train a sparse and a stacked autoencoder on unlabeled digits, then compare classifiers given few labels.",
+        description = {"Train sparse, denoising and stacked autoencoders on unlabeled digits, then compare classifiers given few labels.",
                 "Writes filters.png, reconstructions.png, loss.png and results.json to --out."})
 final class DemoCommand implements Callable<Integer> {
 
@@ -58,6 +60,11 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--epochs", defaultValue = "40", description = "Autoencoder epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
+
+    @Option(names = "--denoise", defaultValue = "masking:0.3",
+            description = "Corruption of the denoising autoencoder, masking:FRACTION or gaussian:SIGMA; none leaves it out"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String denoise;
 
     @Option(names = "--stack", split = ",", defaultValue = "200,200",
             description = "Layer sizes of the stacked autoencoder (default: ${DEFAULT-VALUE}).")
@@ -85,6 +92,7 @@ final class DemoCommand implements Callable<Integer> {
         if ((images == null) != (labels == null)) {
             throw new IllegalArgumentException("--images and --labels go together");
         }
+        Corruption corruption = denoise.equals("none") ? null : Corruption.parse(denoise);
         Files.createDirectories(out);
         Kernels k = Kernels.current();
         long t0 = System.nanoTime();
@@ -104,11 +112,18 @@ final class DemoCommand implements Callable<Integer> {
                     sae.close();
                     throw e;
                 }
-                try (sae; StackedAutoencoder stack = new StackedAutoencoder(all.features(), stackSizes, Activation.SIGMOID, 0.1, 3,
+                Autoencoder dae = corruption == null ? null : Autoencoder.builder(all.features()).hidden(hidden)
+                        .activation(Activation.SIGMOID).denoising(corruption).weightDecay(3e-3).maxBatch(128).kernels(k).build()
+                        .init(seed + 1);
+                try (sae; dae; StackedAutoencoder stack = new StackedAutoencoder(all.features(), stackSizes, Activation.SIGMOID, 0.1, 3,
                         3e-3, k)) {
                     writePictures(sae, test, h);
                     sae.save(out.resolve("model.safetensors"), dev.latent.io.ModelFile.provenance(Main.version(), seed,
                             dev.latent.io.ModelFile.sha256(pool.images())));
+                    if (corruption != null) {
+                        dae.fit(pool.images(), test.images(), Trainer.Config.of(epochs, 128, seed + 1), 3e-3,
+                                new ConsoleProgress("denoising autoencoder (" + corruption + ")"));
+                    }
                     if (stackEpochs > 0) {
                         stack.pretrain(pool.images(), Trainer.Config.of(stackEpochs, 128, seed), 3e-3,
                                 new ConsoleProgress("stacked autoencoder " + all.features() + "-" + join(stackSizes)));
@@ -116,6 +131,10 @@ final class DemoCommand implements Callable<Integer> {
                     List<Features> features = new ArrayList<>();
                     features.add(new Features("softmax on sparse autoencoder features", sae.encode(pool.images(), ws),
                             sae.encode(test.images(), ws)));
+                    if (corruption != null) {
+                        features.add(new Features("softmax on denoising autoencoder features", dae.encode(pool.images(), ws),
+                                dae.encode(test.images(), ws)));
+                    }
                     if (stackEpochs > 0) {
                         features.add(new Features("softmax on stacked autoencoder " + join(stackSizes) + " features",
                                 stack.features(pool.images(), ws), stack.features(test.images(), ws)));
