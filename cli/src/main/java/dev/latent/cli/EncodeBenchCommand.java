@@ -182,18 +182,27 @@ final class EncodeBenchCommand implements Callable<Integer> {
     }
 
     /** A timed call. */
+    /** Calls of warm-up before timing (see {@link #secondsPerCall}). */
+    static final int WARM_CALLS = 5000;
+
     interface Body {
         void run() throws Exception;
     }
 
     /**
      * Median seconds per call over timed groups of calls (each group >= 5 ms, so the clock's
-     * resolution does not matter), after a warm-up of half the time (C2 and thread pools).
+     * resolution does not matter), after a warm-up (C2 and thread pools) of half the time and at least
+     * {@link #WARM_CALLS} calls, within ten times the time. A call count and not only a time: the
+     * kernels are compiled by C2 after some thousands of calls, and on a loaded machine half a
+     * second of batch-1 calls was too few (the OpenBLAS row, measured first, then timed the simd
+     * kernels it shares (bias, activations) interpreted: 4x slower, 100 KB allocated per call).
      */
     static double secondsPerCall(Body call, double seconds) throws Exception {
-        long warmEnd = System.nanoTime() + (long) (seconds * 0.5e9);
+        long start = System.nanoTime();
+        long warmEnd = start + (long) (seconds * 0.5e9);
+        long warmCap = start + (long) (seconds * 10e9);
         int warm = 0;
-        while (System.nanoTime() < warmEnd || warm < 20) {
+        while (System.nanoTime() < warmEnd || warm < 20 || (warm < WARM_CALLS && System.nanoTime() < warmCap)) {
             call.run();
             warm++;
         }
