@@ -68,8 +68,9 @@ final class AutoencoderJob implements TrainJob {
                     Activation second = hidden.length == 2 ? Activation.parse(ae.config().get("code_activation")) : act;
                     writeLayer2Units(ae, List.of(act, second), data.height(), data.width(), o.out().resolve("layer2-units.png"));
                 }
-                out.printf(Locale.ROOT, "trained %s on %d images (%s): final loss %.4f; wrote %s, %s%n",
-                        ae.configJson(), data.size(), data.name(), h.last().trainLoss(), model, o.out().resolve("filters.png"));
+                out.printf(Locale.ROOT, "trained %s on %d images (%s): final loss %.4f; wrote %s, %s%s%n",
+                        ae.configJson(), data.size(), data.name(), h.last().trainLoss(), model, o.out().resolve("filters.png"),
+                        hidden.length >= 2 ? ", " + o.out().resolve("layer2-units.png") : "");
             }
         }
         return 0;
