@@ -5,7 +5,8 @@ A latent model file is safetensors: an 8-byte little-endian header length N, N b
 ({"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, ..., "__metadata__": {...}}),
 then raw little-endian float32 data. __metadata__["encoder"] lists the encoder's dense layers:
 [{"type": "dense", "weight": NAME, "bias": NAME, "activation": "sigmoid"}, ...]; a layer computes
-y = f(x W^T + b) with W of shape (out, in).
+y = f(x W^T + b) with W of shape (out, in); a "shared_input_residual" layer (residual autoencoder)
+computes h + f([h, x] W^T + b) from the previous output h and the encoder's input x, W of shape (m, m + n).
 
   /usr/bin/python3 tools/latent_model.py encode MODEL INPUT OUTPUT   # INPUT/OUTPUT: safetensors with tensor "x" / "codes"
   /usr/bin/python3 tools/latent_model.py rewrite MODEL OUTPUT       # re-write (reversed order, unpadded header)
@@ -74,13 +75,18 @@ def activation(name):
 
 def encode(tensors, meta, x):
     """The codes of the rows of x (float64 arithmetic, returned as float32)."""
-    h = x.astype(np.float64)
+    x = x.astype(np.float64)
+    h = x
     for layer in json.loads(meta["encoder"]):
-        if layer["type"] != "dense":
-            raise ValueError("unsupported layer type " + layer["type"])
         w = tensors[layer["weight"]].astype(np.float64)
         b = tensors[layer["bias"]].astype(np.float64)
-        h = activation(layer["activation"])(h @ w.T + b)
+        if layer["type"] == "dense":
+            h = activation(layer["activation"])(h @ w.T + b)
+        elif layer["type"] == "shared_input_residual":
+            # h + f(W [h; x] + b): the residual autoencoder's blocks also read the encoder's input
+            h = h + activation(layer["activation"])(np.concatenate([h, x], axis=1) @ w.T + b)
+        else:
+            raise ValueError("unsupported layer type " + layer["type"])
     return h.astype(np.float32)
 
 

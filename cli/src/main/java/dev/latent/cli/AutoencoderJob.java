@@ -6,18 +6,21 @@ import dev.latent.kernel.Activation;
 import dev.latent.model.Autoencoder;
 import dev.latent.train.History;
 import dev.latent.train.Trainer;
+import dev.latent.viz.DeepUnits;
 import dev.latent.viz.ImageGrid;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
  * {@code latent train --model autoencoder}: hyperparameters {@code hidden=196} (comma-separated for a
  * deep one, e.g. 1000,500,250,30), {@code activation=sigmoid}, {@code code_activation}, {@code tied=false},
  * {@code sparsity=kl|l1|none}, {@code rho=0.1}, {@code beta=3}, {@code weight_decay=3e-3},
- * {@code loss=mse_half_sum}; {@code --denoise masking:0.3|gaussian:0.1} makes it a denoising autoencoder. Writes model.safetensors, filters.png and metrics.jsonl.
+ * {@code loss=mse_half_sum}; {@code --denoise masking:0.3|gaussian:0.1} makes it a denoising autoencoder.
+ * Writes model.safetensors, filters.png (and for a deep one layer2-units.png) and metrics.jsonl.
  */
 final class AutoencoderJob implements TrainJob {
 
@@ -61,10 +64,30 @@ final class AutoencoderJob implements TrainJob {
                 ae.save(model, ModelFile.provenance(Main.version(), o.seed(), ModelFile.sha256(data.images())));
                 ImageGrid.filters(o.out().resolve("filters.png"), ae.firstEncoder().weight().value(), data.height(), data.width(),
                         Math.min(20, hidden[0]), 2);
-                out.printf(Locale.ROOT, "trained %s on %d images (%s): final loss %.4f; wrote %s, %s%n",
-                        ae.configJson(), data.size(), data.name(), h.last().trainLoss(), model, o.out().resolve("filters.png"));
+                if (hidden.length >= 2) {
+                    Activation second = hidden.length == 2 ? Activation.parse(ae.config().get("code_activation")) : act;
+                    writeLayer2Units(ae, List.of(act, second), data.height(), data.width(), o.out().resolve("layer2-units.png"));
+                }
+                out.printf(Locale.ROOT, "trained %s on %d images (%s): final loss %.4f; wrote %s, %s%s%n",
+                        ae.configJson(), data.size(), data.name(), h.last().trainLoss(), model, o.out().resolve("filters.png"),
+                        hidden.length >= 2 ? ", " + o.out().resolve("layer2-units.png") : "");
             }
         }
         return 0;
+    }
+
+    /**
+     * Up to 10 units of the second encoder layer: the top row their weighted sums of first-layer
+     * filters, the bottom row the input of norm at most 1 that maximizes each (see {@link DeepUnits}).
+     */
+    static void writeLayer2Units(Autoencoder ae, List<Activation> acts, int h, int w, Path file) throws java.io.IOException {
+        var layers = ae.encoders().subList(0, 2);
+        int units = Math.min(10, layers.get(1).out());
+        float[][] pictures = new float[2 * units][];
+        for (int j = 0; j < units; j++) {
+            pictures[j] = DeepUnits.weightedSum(layers.get(0).weight().value(), layers.get(1).weight().value(), j);
+            pictures[units + j] = DeepUnits.maximize(layers, acts, j, 200, 0.5, j);
+        }
+        DeepUnits.write(file, pictures, h, w, units, 2);
     }
 }

@@ -20,8 +20,8 @@ import picocli.CommandLine.Option;
 final class TrainCommand implements Callable<Integer> {
 
     /** Every model kind; a new kind is one more entry. */
-    static final List<TrainJob> JOBS = List.of(new AutoencoderJob(), new ConvAutoencoderJob(), new StackedJob(), new GanJob(),
-            new KMeansJob(), new HebbianJob());
+    static final List<TrainJob> JOBS = List.of(new AutoencoderJob(), new ConvAutoencoderJob(), new ResidualAutoencoderJob(),
+            new StackedJob(), new GanJob(), new KMeansJob(), new HebbianJob());
 
     /** The options every kind reads. */
     record Options(String model, Path images, Path labels, Path out, int epochs, int batch, double lr, long seed,

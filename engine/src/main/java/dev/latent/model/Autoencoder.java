@@ -6,7 +6,6 @@ import dev.latent.loss.KlSparsity;
 import dev.latent.loss.L1Activity;
 import dev.latent.loss.Loss;
 import dev.latent.loss.Mse;
-import dev.latent.loss.WeightDecay;
 import dev.latent.nn.ActivationLayer;
 import dev.latent.nn.ActivityPenalty;
 import dev.latent.nn.Dense;
@@ -15,8 +14,6 @@ import dev.latent.nn.Layer;
 import dev.latent.nn.NoiseLayer;
 import dev.latent.nn.Sequential;
 import dev.latent.nn.TiedDense;
-import dev.latent.optim.Adam;
-import dev.latent.optim.LearningRate;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import dev.latent.train.History;
@@ -185,16 +182,14 @@ public final class Autoencoder implements AutoCloseable {
     private final Sequential net;
     private final List<Dense> encoders = new ArrayList<>();
     private final int codeIndex;
-    private final NoiseLayer noise;
+    private final AutoencoderNet core;
 
     private Autoencoder(Builder b) {
         this.cfg = b;
         List<Layer> layers = new ArrayList<>();
-        if (b.corruption != null) {
-            noise = b.corruption.layer("corrupt", 0);
+        NoiseLayer noise = b.corruption == null ? null : b.corruption.layer("corrupt", 0);
+        if (noise != null) {
             layers.add(noise);
-        } else {
-            noise = null;
         }
         int prev = b.input;
         for (int i = 0; i < b.hidden.length; i++) {
@@ -223,6 +218,7 @@ public final class Autoencoder implements AutoCloseable {
             s.penalize(codeAt, penalty);
         }
         this.net = s.build(new int[] {b.input}, b.maxBatch, b.kernels != null ? b.kernels : Kernels.current());
+        this.core = new AutoencoderNet(net, codeAt, noise, b.loss, b.weightDecay);
     }
 
     /** Draws the initial weights from {@code seed}. */
@@ -237,43 +233,7 @@ public final class Autoencoder implements AutoCloseable {
      * corrupts exactly as an uninterrupted one.
      */
     public History fit(Tensor x, Tensor validation, Trainer.Config config, double lr, TrainingListener listener) throws IOException {
-        try (Adam adam = new Adam(net.slab(), LearningRate.constant(lr), 0.9, 0.999, 1e-8, 0)) {
-            TrainingListener l = noise == null ? listener : reseedingPerEpoch(noise, config.seed(), listener);
-            return new Trainer(config, l).fit(net, lossOf(cfg.loss), adam, weightDecay(), x, x, validation, validation);
-        }
-    }
-
-    /** A listener that reseeds {@code noise} from (seed, epoch) before every epoch, then forwards to {@code next}. */
-    static TrainingListener reseedingPerEpoch(NoiseLayer noise, long seed, TrainingListener next) {
-        TrainingListener to = next == null ? TrainingListener.NONE : next;
-        return new TrainingListener() {
-            @Override
-            public void onStart(int firstEpoch, int epochs, int batchesPerEpoch, int samplesPerEpoch) {
-                noise.reseed(epochSeed(seed, firstEpoch));
-                to.onStart(firstEpoch, epochs, batchesPerEpoch, samplesPerEpoch);
-            }
-
-            @Override
-            public void onBatch(int epoch, int batch, double meanLoss, double samplesPerSecond) {
-                to.onBatch(epoch, batch, meanLoss, samplesPerSecond);
-            }
-
-            @Override
-            public void onEpoch(dev.latent.train.EpochResult result) {
-                noise.reseed(epochSeed(seed, result.epoch() + 1));
-                to.onEpoch(result);
-            }
-
-            @Override
-            public void onEnd(History history) {
-                to.onEnd(history);
-            }
-        };
-    }
-
-    /** The corruption seed of an epoch: the shuffle's (seed, epoch) mixing with a salt, so the two streams differ. */
-    static long epochSeed(long seed, int epoch) {
-        return (seed ^ 0x6A09E667F3BCC909L) * 0x9E3779B97F4A7C15L + epoch;
+        return core.fit(x, validation, config, lr, listener);
     }
 
     /** The training corruption, or null for a plain autoencoder. */
@@ -281,21 +241,9 @@ public final class Autoencoder implements AutoCloseable {
         return cfg.corruption;
     }
 
-    private WeightDecay weightDecay() {
-        return cfg.weightDecay > 0 ? new WeightDecay(cfg.weightDecay) : null;
-    }
-
     /** Writes the codes f(x) of the rows of x (N, n) into codes (N, m), batch by batch. */
     public void encode(Tensor x, Tensor codes) {
-        int n = x.dim(0);
-        if (codes.dim(0) != n || codes.rowSize() != codeSize()) {
-            throw new IllegalArgumentException("codes must have shape [" + n + ", " + codeSize() + "], got "
-                    + Tensor.format(codes.shape()));
-        }
-        for (int from = 0; from < n; from += net.maxBatch()) {
-            int size = Math.min(net.maxBatch(), n - from);
-            codes.rows(from, from + size).copyFrom(net.forward(x.rows(from, from + size), false, codeIndex));
-        }
+        core.encode(x, codes, codeSize());
     }
 
     /** New tensor in {@code ws} holding the codes of x. */
@@ -307,18 +255,12 @@ public final class Autoencoder implements AutoCloseable {
 
     /** Writes the reconstructions g(f(x)) of the rows of x into out (N, n). */
     public void reconstruct(Tensor x, Tensor out) {
-        int n = x.dim(0);
-        for (int from = 0; from < n; from += net.maxBatch()) {
-            int size = Math.min(net.maxBatch(), n - from);
-            out.rows(from, from + size).copyFrom(net.forward(x.rows(from, from + size), false));
-        }
+        core.reconstruct(x, out);
     }
 
     /** Mean reconstruction loss (the training loss without penalties) over the rows of x. */
     public double reconstructionLoss(Tensor x) {
-        try (Workspace ws = new Workspace("eval")) {
-            return Trainer.evaluate(net, lossOf(cfg.loss), x, x, ws, net.maxBatch());
-        }
+        return core.reconstructionLoss(x);
     }
 
     /** The code size m. */

@@ -9,7 +9,6 @@ import dev.latent.io.ModelFile;
 import dev.latent.io.SafeTensors;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
-import dev.latent.loss.WeightDecay;
 import dev.latent.nn.ActivationLayer;
 import dev.latent.nn.Conv2d;
 import dev.latent.nn.ConvTranspose2d;
@@ -17,8 +16,6 @@ import dev.latent.nn.Corruption;
 import dev.latent.nn.Layer;
 import dev.latent.nn.NoiseLayer;
 import dev.latent.nn.Sequential;
-import dev.latent.optim.Adam;
-import dev.latent.optim.LearningRate;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import dev.latent.train.History;
@@ -153,9 +150,8 @@ public final class ConvAutoencoder implements AutoCloseable {
     private final Builder cfg;
     private final Sequential net;
     private final List<Conv2d> encoders = new ArrayList<>();
-    private final int codeIndex;
     private final int[] codeShape;
-    private final NoiseLayer noise;
+    private final AutoencoderNet core;
 
     private ConvAutoencoder(Builder b) {
         this.cfg = b;
@@ -170,7 +166,7 @@ public final class ConvAutoencoder implements AutoCloseable {
             ws[i] = convOut(ws[i - 1], b, i);
         }
         List<Layer> layers = new ArrayList<>();
-        noise = b.corruption == null ? null : b.corruption.layer("corrupt", 0);
+        NoiseLayer noise = b.corruption == null ? null : b.corruption.layer("corrupt", 0);
         if (noise != null) {
             layers.add(noise);
         }
@@ -182,7 +178,7 @@ public final class ConvAutoencoder implements AutoCloseable {
             boolean code = i == depth - 1;
             layers.add(new ActivationLayer(code ? "code" : "act" + (i + 1), code ? codeActivation(b) : b.activation));
         }
-        this.codeIndex = layers.size() - 1;
+        int codeIndex = layers.size() - 1;
         this.codeShape = new int[] {b.channels[depth - 1], hs[depth], ws[depth]};
         for (int i = depth; i >= 1; i--) {
             int out = i == 1 ? b.input[0] : b.channels[i - 2];
@@ -196,6 +192,7 @@ public final class ConvAutoencoder implements AutoCloseable {
             layers.add(new ActivationLayer(i == 1 ? "output" : "dact" + (i - 1), i == 1 ? b.outputActivation : b.activation));
         }
         this.net = new Sequential(KIND, layers).build(b.input, b.maxBatch, b.kernels != null ? b.kernels : Kernels.current());
+        this.core = new AutoencoderNet(net, codeIndex, noise, b.loss, b.weightDecay);
     }
 
     private static Activation codeActivation(Builder b) {
@@ -244,27 +241,12 @@ public final class ConvAutoencoder implements AutoCloseable {
      * denoising, the corruption of epoch e is seeded by (config seed, e), as for {@link Autoencoder#fit}.
      */
     public History fit(Tensor x, Tensor validation, Trainer.Config config, double lr, TrainingListener listener) throws IOException {
-        Tensor xi = images(x);
-        Tensor vi = validation == null ? null : images(validation);
-        try (Adam adam = new Adam(net.slab(), LearningRate.constant(lr), 0.9, 0.999, 1e-8, 0)) {
-            TrainingListener l = noise == null ? listener : Autoencoder.reseedingPerEpoch(noise, config.seed(), listener);
-            WeightDecay decay = cfg.weightDecay > 0 ? new WeightDecay(cfg.weightDecay) : null;
-            return new Trainer(config, l).fit(net, Autoencoder.lossOf(cfg.loss), adam, decay, xi, xi, vi, vi);
-        }
+        return core.fit(images(x), validation == null ? null : images(validation), config, lr, listener);
     }
 
     /** Writes the flattened code maps of the images x into codes (N, {@link #codeSize()}), batch by batch. */
     public void encode(Tensor x, Tensor codes) {
-        Tensor xi = images(x);
-        int n = xi.dim(0);
-        if (codes.rank() != 2 || codes.dim(0) != n || codes.rowSize() != codeSize()) {
-            throw new IllegalArgumentException("codes must have shape [" + n + ", " + codeSize() + "], got " + Tensor.format(codes.shape()));
-        }
-        for (int from = 0; from < n; from += net.maxBatch()) {
-            int size = Math.min(net.maxBatch(), n - from);
-            Tensor maps = net.forward(xi.rows(from, from + size), false, codeIndex);
-            codes.rows(from, from + size).copyFrom(maps.reshape(size, codeSize()));
-        }
+        core.encode(images(x), codes, codeSize());
     }
 
     /** New tensor in {@code ws} holding the codes of x. */
@@ -276,23 +258,12 @@ public final class ConvAutoencoder implements AutoCloseable {
 
     /** Writes the reconstructions of the images x into out (same shape as x). */
     public void reconstruct(Tensor x, Tensor out) {
-        Tensor xi = images(x);
-        Tensor oi = images(out);
-        if (oi.dim(0) != xi.dim(0)) {
-            throw new IllegalArgumentException("reconstructions need " + xi.dim(0) + " rows, got " + Tensor.format(out.shape()));
-        }
-        for (int from = 0; from < xi.dim(0); from += net.maxBatch()) {
-            int size = Math.min(net.maxBatch(), xi.dim(0) - from);
-            oi.rows(from, from + size).copyFrom(net.forward(xi.rows(from, from + size), false));
-        }
+        core.reconstruct(images(x), images(out));
     }
 
     /** Mean reconstruction loss (without penalties) over the images x. */
     public double reconstructionLoss(Tensor x) {
-        Tensor xi = images(x);
-        try (Workspace ws = new Workspace("eval")) {
-            return Trainer.evaluate(net, Autoencoder.lossOf(cfg.loss), xi, xi, ws, net.maxBatch());
-        }
+        return core.reconstructionLoss(images(x));
     }
 
     /** Values per code: c_L * h_L * w_L. */

@@ -9,7 +9,6 @@ import dev.latent.io.ModelFile;
 import dev.latent.io.SafeTensors;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
-import dev.latent.loss.WeightDecay;
 import dev.latent.nn.ActivationLayer;
 import dev.latent.nn.Corruption;
 import dev.latent.nn.Dense;
@@ -19,8 +18,6 @@ import dev.latent.nn.Residual;
 import dev.latent.nn.Sequential;
 import dev.latent.nn.Slice;
 import dev.latent.nn.ZeroPad;
-import dev.latent.optim.Adam;
-import dev.latent.optim.LearningRate;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import dev.latent.train.History;
@@ -145,15 +142,14 @@ public final class ResidualAutoencoder implements AutoCloseable {
     private final Builder cfg;
     private final Sequential net;
     private final List<Dense> blockDense = new ArrayList<>();
-    private final int codeIndex;
-    private final NoiseLayer noise;
+    private final AutoencoderNet core;
 
     private ResidualAutoencoder(Builder b) {
         this.cfg = b;
         int n = b.input;
         int m = b.width;
         List<Layer> layers = new ArrayList<>();
-        noise = b.corruption == null ? null : b.corruption.layer("corrupt", 0);
+        NoiseLayer noise = b.corruption == null ? null : b.corruption.layer("corrupt", 0);
         if (noise != null) {
             layers.add(noise);
         }
@@ -175,10 +171,11 @@ public final class ResidualAutoencoder implements AutoCloseable {
             layers.add(new Residual(name, inner));
         }
         layers.add(new Slice("code", 0, m));
-        this.codeIndex = layers.size() - 1;
+        int codeIndex = layers.size() - 1;
         layers.add(new Dense("dec", m, n));
         layers.add(new ActivationLayer("output", b.outputActivation));
         this.net = new Sequential(KIND, layers).build(new int[] {n}, b.maxBatch, b.kernels != null ? b.kernels : Kernels.current());
+        this.core = new AutoencoderNet(net, codeIndex, noise, b.loss, b.weightDecay);
     }
 
     /** Draws the initial weights from {@code seed}. */
@@ -189,23 +186,12 @@ public final class ResidualAutoencoder implements AutoCloseable {
 
     /** Trains on the rows of x (N, n) with Adam at learning rate {@code lr}; denoising seeded per epoch as in {@link Autoencoder#fit}. */
     public History fit(Tensor x, Tensor validation, Trainer.Config config, double lr, TrainingListener listener) throws IOException {
-        try (Adam adam = new Adam(net.slab(), LearningRate.constant(lr), 0.9, 0.999, 1e-8, 0)) {
-            TrainingListener l = noise == null ? listener : Autoencoder.reseedingPerEpoch(noise, config.seed(), listener);
-            WeightDecay decay = cfg.weightDecay > 0 ? new WeightDecay(cfg.weightDecay) : null;
-            return new Trainer(config, l).fit(net, Autoencoder.lossOf(cfg.loss), adam, decay, x, x, validation, validation);
-        }
+        return core.fit(x, validation, config, lr, listener);
     }
 
     /** Writes the codes h_K of the rows of x (N, n) into codes (N, m), batch by batch. */
     public void encode(Tensor x, Tensor codes) {
-        int n = x.dim(0);
-        if (codes.dim(0) != n || codes.rowSize() != codeSize()) {
-            throw new IllegalArgumentException("codes must have shape [" + n + ", " + codeSize() + "], got " + Tensor.format(codes.shape()));
-        }
-        for (int from = 0; from < n; from += net.maxBatch()) {
-            int size = Math.min(net.maxBatch(), n - from);
-            codes.rows(from, from + size).copyFrom(net.forward(x.rows(from, from + size), false, codeIndex));
-        }
+        core.encode(x, codes, codeSize());
     }
 
     /** New tensor in {@code ws} holding the codes of x. */
@@ -217,17 +203,12 @@ public final class ResidualAutoencoder implements AutoCloseable {
 
     /** Writes the reconstructions of the rows of x into out (N, n). */
     public void reconstruct(Tensor x, Tensor out) {
-        for (int from = 0; from < x.dim(0); from += net.maxBatch()) {
-            int size = Math.min(net.maxBatch(), x.dim(0) - from);
-            out.rows(from, from + size).copyFrom(net.forward(x.rows(from, from + size), false));
-        }
+        core.reconstruct(x, out);
     }
 
     /** Mean reconstruction loss (without penalties) over the rows of x. */
     public double reconstructionLoss(Tensor x) {
-        try (Workspace ws = new Workspace("eval")) {
-            return Trainer.evaluate(net, Autoencoder.lossOf(cfg.loss), x, x, ws, net.maxBatch());
-        }
+        return core.reconstructionLoss(x);
     }
 
     public int codeSize() {

@@ -71,6 +71,26 @@ class PythonInteropTest {
         }
     }
 
+    /** The residual autoencoder's shared_input_residual layers, h + f([h, x] W^T + b), in numpy: 1e-5 relative as above. */
+    @Test
+    void numpyReproducesTheResidualEncoder(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("residual.safetensors");
+        try (dev.latent.model.ResidualAutoencoder ae = dev.latent.model.ResidualAutoencoder.builder(20).width(6).blocks(3).build().init(8);
+             Workspace ws = new Workspace("py")) {
+            ae.save(model, null);
+            Tensor x = EncoderTest.rows(ws, 50, 20, 5);
+            SafeTensors.write(dir.resolve("x.safetensors"), Map.of("x", x), Map.of());
+            python("encode", model.toString(), dir.resolve("x.safetensors").toString(), dir.resolve("codes.safetensors").toString());
+            float[] mine = ae.encode(x, ws).toArray();
+            try (Arena a = Arena.ofConfined()) {
+                float[] theirs = SafeTensors.read(dir.resolve("codes.safetensors"), a).tensor("codes", 50, 6).toArray();
+                for (int i = 0; i < mine.length; i++) {
+                    assertEquals(theirs[i], mine[i], 1e-5 * Math.max(1, Math.abs(theirs[i])), "code " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void latentLoadsWhatPythonWrote(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("ae.safetensors");
