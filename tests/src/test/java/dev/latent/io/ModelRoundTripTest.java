@@ -11,6 +11,8 @@ import dev.latent.eval.Classifier;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
 import dev.latent.model.Autoencoder;
+import dev.latent.model.ConvAutoencoder;
+import dev.latent.model.ResidualAutoencoder;
 import dev.latent.model.Gan;
 import dev.latent.model.GanTrainer;
 import dev.latent.model.Hebbian;
@@ -181,6 +183,36 @@ class ModelRoundTripTest {
                 autoencoder("autoencoder (deep, linear code, L1)", Autoencoder.builder(784).hidden(96, 48, 16)
                         .codeActivation(Activation.IDENTITY).l1Sparsity(1e-3).loss("mse_mean").maxBatch(64)),
                 autoencoder("autoencoder (tied, bce)", Autoencoder.builder(784).hidden(48).tied(true).loss("bce").maxBatch(64)),
+                new Kind<ConvAutoencoder>("conv autoencoder",
+                        d -> {
+                            ConvAutoencoder ae = ConvAutoencoder.builder(1, 28, 28).channels(4, 8).geometry(3, 2, 1)
+                                    .activation(Activation.RELU).maxBatch(32).kernels(d.kernels()).build().init(SEED);
+                            ae.fit(d.train().rows(0, 256), null, brief(32), 1e-3, null);
+                            return ae;
+                        },
+                        ConvAutoencoder::save, ConvAutoencoder::load,
+                        (m, d, ws) -> values("", m.network()),
+                        (m, d, ws) -> {
+                            Tensor recon = ws.allocate(d.probe().dim(0), d.probe().rowSize());
+                            m.reconstruct(d.probe(), recon);
+                            return Map.of("codes", m.encode(d.probe(), ws), "reconstructions", recon);
+                        },
+                        null),
+                new Kind<ResidualAutoencoder>("residual autoencoder",
+                        d -> {
+                            ResidualAutoencoder ae = ResidualAutoencoder.builder(784).width(32).blocks(3).maxBatch(64)
+                                    .kernels(d.kernels()).build().init(SEED);
+                            ae.fit(d.train(), null, brief(64), 1e-3, null);
+                            return ae;
+                        },
+                        ResidualAutoencoder::save, ResidualAutoencoder::load,
+                        (m, d, ws) -> values("", m.network()),
+                        (m, d, ws) -> {
+                            Tensor recon = ws.allocate(d.probe().dim(0), d.probe().rowSize());
+                            m.reconstruct(d.probe(), recon);
+                            return Map.of("codes", m.encode(d.probe(), ws), "reconstructions", recon);
+                        },
+                        "codes"),
                 stacked("stacked autoencoder (pretrained)", false),
                 stacked("stacked autoencoder (fine-tuned)", true),
                 new Kind<KMeansFeatures>("k-means features",
