@@ -134,7 +134,8 @@ final class GanJob implements TrainJob {
             throws Exception {
         GanArithmetic.Result a;
         try {
-            a = GanArithmetic.thickness(gan, scorer.classifier(), o.getInt("arithmetic_candidates", 2000), 3, 0.9, o.seed() + 2, ws);
+            a = GanArithmetic.thickness(gan, scorer.classifier(), o.getInt("arithmetic_candidates", 2000), 3, 0.9, o.seed() + 2,
+                    true, ws);
         } catch (IllegalStateException e) {
             out.println("no arithmetic.png: " + e.getMessage());
             return;
@@ -143,7 +144,7 @@ final class GanJob implements TrainJob {
         ImageGrid.images(o.out().resolve("arithmetic.png"), a.images(), cfg.size(), cfg.size(), GanArithmetic.COLUMNS, 2);
         ObjectMapper m = new ObjectMapper();
         ObjectNode j = m.createObjectNode();
-        j.put("columns", "thick(a), thin(a), thin(b), thick(a) - thin(a) + thin(b); z = mean of 3 samples per concept");
+        j.put("columns", "thick(a), thin(a), thin(b), thick(a) - thin(a) + thin(b); z = sqrt(3) x mean of 3 samples per concept");
         j.put("label_kept", a.labelKeptFraction());
         j.put("ink_rose", a.inkRoseFraction());
         j.put("mean_ink_ratio", a.meanInkRatio());

@@ -52,7 +52,8 @@ import java.util.SplittableRandom;
  *
  * <p>One iteration (seed 003's algorithm, with targets as BCE with logits): k times { draw a real batch
  * x and noise z; D ascends log D(x) + log(1 - D(G(z))), i.e. descends BCE(D(x), 1) + BCE(D(G(z)), 0),
- * each term over its own forward pass (separate batch statistics) }; then draw noise z and update G
+ * each term over its own forward pass (separate batch statistics), with no gradient for the images
+ * themselves }; then draw noise z and update G
  * on either the original minimax loss, descending mean log(1 - D(G(z))), or the non-saturating one
  * (default), descending BCE(D(G(z)), 1) = -mean log D(G(z)), which gives strong gradients early when
  * D rejects samples easily. G's gradient is dL/d(D's input) (D's first layer is a {@link GanInputTap}),
@@ -175,6 +176,8 @@ public final class Gan implements AutoCloseable {
     /** Index of D's first and second LeakyReLU outputs in {@link #discriminator()} (after the input tap). */
     public static final int D_ACT1 = 2;
     public static final int D_ACT2 = 5;
+    /** Index of D's first convolution: D steps backpropagate down to it, not to the image (no dL/dx needed). */
+    private static final int D_CONV1 = 1;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -301,12 +304,12 @@ public final class Gan implements AutoCloseable {
         double lossReal = bce.valueAndGradient(outReal, ones.rows(0, b), d.outputGrad());
         double realProb = meanSigmoid(outReal);
         double realAcc = fractionAbove(outReal, true);
-        d.backward(real, d.outputGrad());
+        d.backward(real, d.outputGrad(), D_CONV1);
         Tensor outFake = d.forward(fake, true);
         double lossFake = bce.valueAndGradient(outFake, zeros.rows(0, b), d.outputGrad());
         double fakeProb = meanSigmoid(outFake);
         double fakeAcc = fractionAbove(outFake, false);
-        d.backward(fake, d.outputGrad());
+        d.backward(fake, d.outputGrad(), D_CONV1);
         dOpt.step();
         return new DStep(lossReal + lossFake, realProb, fakeProb, realAcc, fakeAcc);
     }

@@ -70,6 +70,16 @@ public final class GanArithmetic {
     /** Stroke-thickness arithmetic; see the class comment. The images are allocated in {@code out}. */
     public static Result thickness(Gan gan, Classifier classifier, int candidates, int perConcept, double minConfidence, long seed,
                                    Workspace out) {
+        return thickness(gan, classifier, candidates, perConcept, minConfidence, seed, false, out);
+    }
+
+    /**
+     * As above; with {@code rescale}, each concept's mean is multiplied by sqrt(perConcept), which gives an
+     * average of m independent N(0, I) draws the spread of one draw again (the plain mean is shorter by
+     * sqrt(m), and a generator trained on draws renders short vectors as faint strokes).
+     */
+    public static Result thickness(Gan gan, Classifier classifier, int candidates, int perConcept, double minConfidence, long seed,
+                                   boolean rescale, Workspace out) {
         Gan.Config c = gan.config();
         if (perConcept < 1 || candidates < 2 * perConcept) {
             throw new IllegalArgumentException("arithmetic: need perConcept >= 1 and candidates >= 2 perConcept, got " + perConcept
@@ -92,8 +102,9 @@ public final class GanArithmetic {
                 }
                 int[] byInk = Arrays.stream(shown).boxed().sorted(Comparator.comparingDouble(i -> ink[i]))
                         .mapToInt(Integer::intValue).toArray();
-                thin[cls] = meanRows(z, Arrays.copyOfRange(byInk, 0, perConcept));
-                thick[cls] = meanRows(z, Arrays.copyOfRange(byInk, byInk.length - perConcept, byInk.length));
+                float scale = rescale ? (float) Math.sqrt(perConcept) : 1f;
+                thin[cls] = meanRows(z, Arrays.copyOfRange(byInk, 0, perConcept), scale);
+                thick[cls] = meanRows(z, Arrays.copyOfRange(byInk, byInk.length - perConcept, byInk.length), scale);
             }
             int[] present = IntStream.range(0, classes).filter(cls -> thin[cls] != null).toArray();
             if (present.length < 2) {
@@ -164,7 +175,7 @@ public final class GanArithmetic {
         return out;
     }
 
-    private static float[] meanRows(Tensor z, int[] rows) {
+    private static float[] meanRows(Tensor z, int[] rows, float scale) {
         int d = z.rowSize();
         double[] sum = new double[d];
         for (int r : rows) {
@@ -174,7 +185,7 @@ public final class GanArithmetic {
         }
         float[] mean = new float[d];
         for (int i = 0; i < d; i++) {
-            mean[i] = (float) (sum[i] / rows.length);
+            mean[i] = (float) (scale * sum[i] / rows.length);
         }
         return mean;
     }

@@ -145,7 +145,21 @@ public final class Sequential implements AutoCloseable {
      * dOut may be the buffer from {@link #outputGrad()}.
      */
     public double backward(Tensor x, Tensor dOut) {
+        return backward(x, dOut, 0);
+    }
+
+    /**
+     * As {@link #backward(Tensor, Tensor)}, through layers last..{@code lowest} only: layer {@code lowest}
+     * gets no input gradient (dx = null, as layer 0 always does) and the layers below it are skipped
+     * (their parameter gradients stay as they are). For a caller that needs the parameter gradients of
+     * the upper layers but not dL/dx, such as a discriminator step, which then skips the first
+     * convolution's col2im.
+     */
+    public double backward(Tensor x, Tensor dOut, int lowest) {
         requireBuilt();
+        if (lowest < 0 || lowest >= layers.size()) {
+            throw new IllegalArgumentException(name + ": no layer " + lowest + " (" + layers.size() + " layers)");
+        }
         int b = x.dim(0);
         if (b != viewBatch) {
             throw new IllegalStateException(name + ": backward for a batch of " + b + " after a forward of " + viewBatch);
@@ -155,13 +169,13 @@ public final class Sequential implements AutoCloseable {
             gradViews[last].copyFrom(dOut);
         }
         double penalty = 0;
-        for (int i = last; i >= 0; i--) {
+        for (int i = last; i >= lowest; i--) {
             ActivityPenalty p = penalties.get(i);
             if (p != null) {
                 penalty += p.addGradient(actViews[i], gradViews[i]);
             }
             Tensor in = i == 0 ? x : actViews[i - 1];
-            Tensor dIn = i == 0 ? null : gradViews[i - 1];
+            Tensor dIn = i == lowest ? null : gradViews[i - 1];
             layers.get(i).backward(in, actViews[i], gradViews[i], dIn);
         }
         return penalty;

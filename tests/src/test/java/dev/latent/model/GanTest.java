@@ -83,6 +83,46 @@ class GanTest {
         }
     }
 
+    /**
+     * A discriminator step backpropagates down to D's first convolution only (no image gradient): every
+     * parameter gradient must be bit-identical to a full backward's, since the skipped work (conv1's
+     * dL/dx and the input tap) feeds no parameter.
+     */
+    @Test
+    void partialBackwardGivesTheFullBackwardsParameterGradients() {
+        try (Dataset data = Dataset.embeddedMnist(); Gan gan = new Gan(tiny(), Kernels.current()).init(9);
+             Workspace ws = new Workspace("partial")) {
+            Tensor x = ws.allocate(16, 1, 28, 28);
+            Tensor src = data.images().rows(0, 16);
+            for (long i = 0; i < x.size(); i++) {
+                x.set(i, src.get(i) * 2f - 1f);
+            }
+            var d = gan.discriminator();
+            float[][] grads = new float[2][];
+            for (int lowest = 0; lowest < 2; lowest++) {
+                Tensor out = d.forward(x, true);
+                d.zeroGrad();
+                Tensor dOut = d.outputGrad();
+                for (long i = 0; i < dOut.size(); i++) {
+                    dOut.set(i, (float) Math.tanh(out.get(i)) - 0.5f);
+                }
+                d.backward(x, dOut, lowest);
+                grads[lowest] = d.slab().grads().toArray();
+            }
+            assertTrue(nonZero(grads[0]) > grads[0].length / 2,
+                    "the full backward produced gradients");
+            assertArrayEquals(grads[0], grads[1], "D's parameter gradients with and without the image gradient");
+        }
+    }
+
+    private static int nonZero(float[] v) {
+        int n = 0;
+        for (float f : v) {
+            n += f != 0 ? 1 : 0;
+        }
+        return n;
+    }
+
     @Test
     void sameSeedSameBitsAndModelFileRoundTrips(@TempDir Path dir) throws Exception {
         try (Dataset data = Dataset.embeddedMnist()) {
