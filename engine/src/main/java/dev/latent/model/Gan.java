@@ -379,12 +379,43 @@ public final class Gan implements AutoCloseable {
         if (out.dim(0) != n || out.rowSize() != px) {
             throw new IllegalArgumentException("generate: output must be [" + n + ", " + px + "], got " + Tensor.format(out.shape()));
         }
-        for (int from = 0; from < n; from += cfg.maxBatch) {
-            int size = Math.min(cfg.maxBatch, n - from);
-            Tensor y = g.forward(z.rows(from, from + size), size > 1);
-            Tensor o = out.rows(from, from + size);
-            for (long i = 0; i < y.size(); i++) {
-                o.set(i, (y.get(i) + 1f) * 0.5f);
+        float[][] stats = runningStats();
+        try {
+            for (int from = 0; from < n; from += cfg.maxBatch) {
+                int size = Math.min(cfg.maxBatch, n - from);
+                Tensor y = g.forward(z.rows(from, from + size), size > 1);
+                Tensor o = out.rows(from, from + size);
+                for (long i = 0; i < y.size(); i++) {
+                    o.set(i, (y.get(i) + 1f) * 0.5f);
+                }
+            }
+        } finally {
+            restoreRunningStats(stats);
+        }
+    }
+
+    /**
+     * G's batch-norm running statistics, copied: generating runs G in training mode (batch
+     * statistics, as DCGAN samples), which also moves the running averages; {@link #generate}
+     * puts them back so that looking at samples never changes the model (or its file).
+     */
+    private float[][] runningStats() {
+        List<float[]> copies = new ArrayList<>();
+        for (Layer l : g.layers()) {
+            if (l instanceof BatchNorm bn) {
+                copies.add(bn.runningMean().toArray());
+                copies.add(bn.runningVar().toArray());
+            }
+        }
+        return copies.toArray(float[][]::new);
+    }
+
+    private void restoreRunningStats(float[][] stats) {
+        int i = 0;
+        for (Layer l : g.layers()) {
+            if (l instanceof BatchNorm bn) {
+                bn.runningMean().copyFrom(stats[i++]);
+                bn.runningVar().copyFrom(stats[i++]);
             }
         }
     }

@@ -123,6 +123,35 @@ class GanTest {
         return n;
     }
 
+    /**
+     * Looking at samples never changes the model: generating runs G in training mode (batch
+     * statistics), which moves batch norm's running averages, and {@code generate} must put them back.
+     * Compared bit for bit after a short training run, so the statistics are not at their initial values.
+     */
+    @Test
+    void samplingLeavesTheRunningStatisticsAlone() throws Exception {
+        try (Dataset data = Dataset.embeddedMnist(); Gan gan = new Gan(tiny(), Kernels.current()).init(3);
+             Workspace ws = new Workspace("sample")) {
+            GanTrainer.fit(gan, data.images().rows(0, 64), GanTrainer.Options.of(1, 16, 3), null);
+            java.util.List<float[]> before = new java.util.ArrayList<>();
+            for (dev.latent.nn.Layer l : gan.generator().layers()) {
+                if (l instanceof dev.latent.nn.BatchNorm bn) {
+                    before.add(bn.runningMean().toArray());
+                    before.add(bn.runningVar().toArray());
+                }
+            }
+            assertTrue(!before.isEmpty(), "the generator has batch norm layers");
+            gan.sample(40, 11, ws);
+            int i = 0;
+            for (dev.latent.nn.Layer l : gan.generator().layers()) {
+                if (l instanceof dev.latent.nn.BatchNorm bn) {
+                    assertArrayEquals(before.get(i++), bn.runningMean().toArray(), 0f, bn.name() + " mean");
+                    assertArrayEquals(before.get(i++), bn.runningVar().toArray(), 0f, bn.name() + " var");
+                }
+            }
+        }
+    }
+
     @Test
     void sameSeedSameBitsAndModelFileRoundTrips(@TempDir Path dir) throws Exception {
         try (Dataset data = Dataset.embeddedMnist()) {
