@@ -188,8 +188,14 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Codes of the pool and test images under one learned representation. */
+    /**
+     * Codes of the pool and test images under one learned representation, standardized with the
+     * pool's column statistics ({@link FewLabel#standardize}).
+     */
     private record Features(String name, Tensor pool, Tensor test) {
+        Features {
+            FewLabel.standardize(pool, test);
+        }
     }
 
     private static String shortName(String method) {

@@ -15,7 +15,6 @@ import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
 import dev.latent.model.Gan;
 import dev.latent.model.KMeansFeatures;
-import dev.latent.model.KMeansFewLabel;
 import dev.latent.model.KMeansStack;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
@@ -40,9 +39,8 @@ import picocli.CommandLine.Option;
  * {@code kmeans}: {@link KMeansStack} quadrant-pooled features of whole images (one or two layers);
  * {@code dcgan}: the discriminator's pooled hidden activations ({@link Gan#discriminatorFeatures},
  * {@code --features gan-d}); every other kind (autoencoder, and stacked-autoencoder once it writes its
- * encoder spec): the {@link Encoder} of the file. K-means and D features are z-scored with the pool's
- * column statistics ({@link KMeansFewLabel#standardize}), as their own few-label runs do; encoder codes
- * are used as they are, as the demo does.
+ * encoder spec): the {@link Encoder} of the file. All features are z-scored with the pool's column
+ * statistics ({@link FewLabel#standardize}), as the demo and the models' own few-label runs do.
  */
 @Command(name = "fewlabel", mixinStandardHelpOptions = true,
         description = "Compare classifiers given n labels per class: raw pixels, backprop alone, and features of trained models.")
@@ -201,7 +199,7 @@ final class FewLabelCommand implements Callable<Integer> {
                     }
                     Tensor p = f.features(pool.images(), pool.height(), pool.width(), ws);
                     Tensor t = f.features(test.images(), test.height(), test.width(), ws);
-                    KMeansFewLabel.standardize(p, t);
+                    FewLabel.standardize(p, t);
                     return new Features(p, t, "k-means features (" + f.layers() + " layer" + (f.layers() == 2 ? "s" : "") + ")");
                 }
             }
@@ -214,7 +212,7 @@ final class FewLabelCommand implements Callable<Integer> {
                     }
                     Tensor p = g.discriminatorFeatures(pool.images(), ws);
                     Tensor t = g.discriminatorFeatures(test.images(), ws);
-                    KMeansFewLabel.standardize(p, t);
+                    FewLabel.standardize(p, t);
                     return new Features(p, t, "D features (gan-d)");
                 }
             }
@@ -228,6 +226,7 @@ final class FewLabelCommand implements Callable<Integer> {
                     Tensor t = ws.allocate(test.size(), enc.codeSize());
                     enc.encode(pool.images(), p);
                     enc.encode(test.images(), t);
+                    FewLabel.standardize(p, t);
                     return new Features(p, t, "features");
                 }
             }

