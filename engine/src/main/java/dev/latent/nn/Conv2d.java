@@ -6,7 +6,6 @@ import dev.latent.kernel.Transpose;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -80,11 +79,7 @@ public final class Conv2d implements Layer {
             throw new IllegalArgumentException(name + ": expects per-sample input [" + inC + ", H, W] with H, W + 2*"
                     + pad + " >= kernel " + kernel + " but got " + Tensor.format(in));
         }
-        try {
-            return ConvGeometry.square(inC, in[1], in[2], kernel, stride, pad);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(name + ": input " + Tensor.format(in) + ": " + e.getMessage(), e);
-        }
+        return ConvColumns.geometry(name, in, inC, in[1], in[2], kernel, stride, pad);
     }
 
     @Override
@@ -114,13 +109,7 @@ public final class Conv2d implements Layer {
     @Override
     public void init(SplittableRandom rnd) {
         double r = Math.sqrt(6.0 / g.colRows());
-        Tensor w = weight.value();
-        for (long i = 0; i < w.size(); i++) {
-            w.set(i, (float) ((rnd.nextDouble() * 2 - 1) * r));
-        }
-        if (biasParam != null) {
-            biasParam.value().fill(0f);
-        }
+        ConvColumns.initUniform(rnd, r, weight, biasParam);
     }
 
     @Override
@@ -211,11 +200,6 @@ public final class Conv2d implements Layer {
 
     @Override
     public List<Param> params() {
-        List<Param> ps = new ArrayList<>(2);
-        ps.add(weight);
-        if (biasParam != null) {
-            ps.add(biasParam);
-        }
-        return ps;
+        return ConvColumns.params(weight, biasParam);
     }
 }

@@ -1,6 +1,11 @@
 package dev.latent.nn;
 
+import dev.latent.kernel.ConvGeometry;
+import dev.latent.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
 
 /**
  * Layout helpers that let {@link Conv2d} and {@link ConvTranspose2d} run one GEMM over the batch: NCHW
@@ -27,6 +32,39 @@ final class ConvColumns {
         int byCache = (int) Math.max(1, Math.min(maxBatch, CHUNK_FLOATS / Math.max(1, colFloats)));
         int chunks = (maxBatch + byCache - 1) / byCache;
         return (maxBatch + chunks - 1) / chunks;
+    }
+
+    /**
+     * The square geometry (channels, h, w, kernel, stride, pad) of layer {@code name}, a geometry error
+     * rethrown naming the layer and its per-sample input shape {@code in}.
+     */
+    static ConvGeometry geometry(String name, int[] in, int channels, int h, int w, int kernel, int stride, int pad) {
+        try {
+            return ConvGeometry.square(channels, h, w, kernel, stride, pad);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": input " + Tensor.format(in) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** weight ~ U(-r, r) drawn in memory order from rnd; bias (may be null) = 0. */
+    static void initUniform(SplittableRandom rnd, double r, Param weight, Param bias) {
+        Tensor w = weight.value();
+        for (long i = 0; i < w.size(); i++) {
+            w.set(i, (float) ((rnd.nextDouble() * 2 - 1) * r));
+        }
+        if (bias != null) {
+            bias.value().fill(0f);
+        }
+    }
+
+    /** The weight, then the bias when there is one. */
+    static List<Param> params(Param weight, Param bias) {
+        List<Param> ps = new ArrayList<>(2);
+        ps.add(weight);
+        if (bias != null) {
+            ps.add(bias);
+        }
+        return ps;
     }
 
     /** Samples per chunk for a batch of b with chunk capacity {@code chunk}: b split evenly. */

@@ -6,7 +6,6 @@ import dev.latent.kernel.Transpose;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -87,11 +86,7 @@ public final class ConvTranspose2d implements Layer {
                     + " (H-1)*" + stride + " - 2*" + pad + " + " + kernel + " + " + outputPad + " >= 1 but got "
                     + Tensor.format(in));
         }
-        try {
-            return ConvGeometry.square(outC, (int) oh, (int) ow, kernel, stride, pad);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(name + ": input " + Tensor.format(in) + ": " + e.getMessage(), e);
-        }
+        return ConvColumns.geometry(name, in, outC, (int) oh, (int) ow, kernel, stride, pad);
     }
 
     @Override
@@ -122,13 +117,7 @@ public final class ConvTranspose2d implements Layer {
     public void init(SplittableRandom rnd) {
         double fanIn = Math.max(1.0, (double) inC * kernel * kernel / ((double) stride * stride));
         double r = Math.sqrt(6.0 / fanIn);
-        Tensor w = weight.value();
-        for (long i = 0; i < w.size(); i++) {
-            w.set(i, (float) ((rnd.nextDouble() * 2 - 1) * r));
-        }
-        if (biasParam != null) {
-            biasParam.value().fill(0f);
-        }
+        ConvColumns.initUniform(rnd, r, weight, biasParam);
     }
 
     @Override
@@ -217,11 +206,6 @@ public final class ConvTranspose2d implements Layer {
 
     @Override
     public List<Param> params() {
-        List<Param> ps = new ArrayList<>(2);
-        ps.add(weight);
-        if (biasParam != null) {
-            ps.add(biasParam);
-        }
-        return ps;
+        return ConvColumns.params(weight, biasParam);
     }
 }
