@@ -6,7 +6,6 @@ import dev.latent.kernel.Transpose;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -17,13 +16,13 @@ import java.util.SplittableRandom;
  * {@code y[n, o, i, j] = b[o] + sum_{c, u, v} W[o, (c*k + u)*k + v] x[n, c, i*s - p + u, j*s - p + v]}
  * (zero outside the image). W's memory is PyTorch's (OC, C, k, k) weight, row-major, unchanged.
  *
- * <p>One GEMM covers the batch. With K = C*k*k and L = OH*OW: cols (K, B*L) = the samples' im2col
- * side by side ({@link dev.latent.kernel.Im2col#im2colBatch}), Y (OC, B*L) = b 1^T + W cols,
- * scattered to y's NCHW layout. Backward: dY (OC, B*L) gathered from dy, db += row sums of dY,
- * dW += dY cols^T, dcols = W^T dY (into cols), dx = col2im(dcols) (batched). The columns of the last
- * forward are kept for backward when backward gets the same input view (same segment, offset and
- * batch), so they are not recomputed; the contents of that view must not change in between.
- * Scratch: cols (K, maxBatch*L) and Y (OC, maxBatch*L).
+ * <p>The batch runs in chunks of nb samples (fixed at build time, {@link ConvColumns#chunk}: the
+ * chunk's columns fit in L2), one GEMM per chunk. With K = C*k*k and L = OH*OW, per chunk:
+ * cols (K, nb*L) = the samples' im2col side by side ({@link dev.latent.kernel.Im2col#im2colBatch}),
+ * Y (OC, nb*L) = b 1^T + W cols, scattered to y's NCHW layout. Backward per chunk: dY (OC, nb*L)
+ * gathered from dy, db += row sums of dY, cols recomputed (cheaper than keeping the whole batch's
+ * columns, which would live in memory, not cache), dW += dY cols^T, dcols = W^T dY (into cols),
+ * dx = col2im(dcols) (batched). Scratch: cols (K, nb*L) and Y (OC, nb*L).
  */
 public final class Conv2d implements Layer {
 
@@ -41,12 +40,9 @@ public final class Conv2d implements Layer {
     private int[] outSample;
     private Param weight;
     private Param biasParam;
+    private int chunk;
     private Tensor cols;
     private Tensor rows;
-    /** The input view whose im2col cols holds (null when cols holds anything else). */
-    private MemorySegment colsOf;
-    private long colsOfOffset;
-    private int colsOfBatch;
 
     public Conv2d(String name, int inC, int outC, int kernel, int stride, int pad, boolean bias) {
         if (inC < 1 || outC < 1 || kernel < 1 || stride < 1 || pad < 0) {
@@ -83,11 +79,7 @@ public final class Conv2d implements Layer {
             throw new IllegalArgumentException(name + ": expects per-sample input [" + inC + ", H, W] with H, W + 2*"
                     + pad + " >= kernel " + kernel + " but got " + Tensor.format(in));
         }
-        try {
-            return ConvGeometry.square(inC, in[1], in[2], kernel, stride, pad);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(name + ": input " + Tensor.format(in) + ": " + e.getMessage(), e);
-        }
+        return ConvColumns.geometry(name, in, inC, in[1], in[2], kernel, stride, pad);
     }
 
     @Override
@@ -104,9 +96,9 @@ public final class Conv2d implements Layer {
         this.outSample = outputShape(inputShape);
         this.weight = slab.take(name + ".weight", true, outC, g.colRows());
         this.biasParam = bias ? slab.take(name + ".bias", false, outC) : null;
-        this.cols = scratch.allocate(g.colRows(), maxBatch * g.colCols());
-        this.rows = scratch.allocate(outC, maxBatch * g.colCols());
-        this.colsOf = null;
+        this.chunk = ConvColumns.chunk(maxBatch, (long) g.colRows() * g.colCols());
+        this.cols = scratch.allocate(g.colRows(), chunk * g.colCols());
+        this.rows = scratch.allocate(outC, chunk * g.colCols());
     }
 
     /**
@@ -117,13 +109,7 @@ public final class Conv2d implements Layer {
     @Override
     public void init(SplittableRandom rnd) {
         double r = Math.sqrt(6.0 / g.colRows());
-        Tensor w = weight.value();
-        for (long i = 0; i < w.size(); i++) {
-            w.set(i, (float) ((rnd.nextDouble() * 2 - 1) * r));
-        }
-        if (biasParam != null) {
-            biasParam.value().fill(0f);
-        }
+        ConvColumns.initUniform(rnd, r, weight, biasParam);
     }
 
     @Override
@@ -133,23 +119,28 @@ public final class Conv2d implements Layer {
         Batches.requireExact(name, "output", y, outSample, b);
         int kk = g.colRows();
         int l = g.colCols();
-        int ld = b * l;
         MemorySegment rs = rows.segment();
         Tensor w = weight.value();
-        columns(x, b);
-        float beta = 0f;
-        if (biasParam != null) {
-            // rows (OC, B*L) starts as b 1^T and the GEMM adds W cols: one rounding per product sum
-            Tensor bv = biasParam.value();
-            for (int o = 0; o < outC; o++) {
-                k.elementwise().fill(ld, bv.get(o), rs, rows.offset() + (long) o * ld);
+        int per = ConvColumns.per(b, chunk);
+        for (int n0 = 0; n0 < b; n0 += per) {
+            int nb = Math.min(per, b - n0);
+            int ld = nb * l;
+            columns(x, n0, nb);
+            float beta = 0f;
+            if (biasParam != null) {
+                // rows (OC, nb*L) starts as b 1^T and the GEMM adds W cols: one rounding per product sum
+                Tensor bv = biasParam.value();
+                for (int o = 0; o < outC; o++) {
+                    k.elementwise().fill(ld, bv.get(o), rs, rows.offset() + (long) o * ld);
+                }
+                beta = 1f;
             }
-            beta = 1f;
+            // rows (OC, nb*L) = W (OC, K) cols (K, nb*L)
+            k.gemm().gemm(Transpose.N, Transpose.N, outC, ld, kk, 1f, w.segment(), w.offset(), kk,
+                    cols.segment(), cols.offset(), ld, beta, rs, rows.offset(), ld);
+            ConvColumns.fromChannelMajor(nb, outC, l, rs, rows.offset(), ld, y.segment(),
+                    y.offset() + (long) n0 * outC * l);
         }
-        // rows (OC, B*L) = W (OC, K) cols (K, B*L)
-        k.gemm().gemm(Transpose.N, Transpose.N, outC, ld, kk, 1f, w.segment(), w.offset(), kk,
-                cols.segment(), cols.offset(), ld, beta, rs, rows.offset(), ld);
-        ConvColumns.fromChannelMajor(b, outC, l, rs, rows.offset(), ld, y.segment(), y.offset());
     }
 
     @Override
@@ -162,38 +153,39 @@ public final class Conv2d implements Layer {
         }
         int kk = g.colRows();
         int l = g.colCols();
-        int ld = b * l;
         MemorySegment cs = cols.segment();
         MemorySegment rs = rows.segment();
         Tensor w = weight.value();
         Tensor gw = weight.grad();
-        // dY (OC, B*L): the output gradients side by side
-        ConvColumns.toChannelMajor(b, outC, l, dy.segment(), dy.offset(), rs, rows.offset(), ld);
-        if (biasParam != null) {
-            Tensor gb = biasParam.grad();
-            k.reductions().rowSums(outC, ld, rs, rows.offset(), ld, 1f, gb.segment(), gb.offset());
-        }
-        if (x.segment() != colsOf || x.offset() != colsOfOffset || b != colsOfBatch) {
-            columns(x, b);
-        }
-        // dW (OC, K) += dY (OC, B*L) cols^T (B*L, K)
-        k.gemm().gemm(Transpose.N, Transpose.T, outC, kk, ld, 1f, rs, rows.offset(), ld,
-                cs, cols.offset(), ld, 1f, gw.segment(), gw.offset(), kk);
-        if (dx != null) {
-            // dcols (K, B*L) = W^T (K, OC) dY (OC, B*L) over the columns, then dx = col2im(dcols)
-            colsOf = null;
-            k.gemm().gemm(Transpose.T, Transpose.N, kk, ld, outC, 1f, w.segment(), w.offset(), kk,
-                    rs, rows.offset(), ld, 0f, cs, cols.offset(), ld);
-            k.im2col().col2imBatch(g, b, cs, cols.offset(), ld, dx.segment(), dx.offset());
+        int per = ConvColumns.per(b, chunk);
+        for (int n0 = 0; n0 < b; n0 += per) {
+            int nb = Math.min(per, b - n0);
+            int ld = nb * l;
+            // dY (OC, nb*L): the chunk's output gradients side by side
+            ConvColumns.toChannelMajor(nb, outC, l, dy.segment(), dy.offset() + (long) n0 * outC * l,
+                    rs, rows.offset(), ld);
+            if (biasParam != null) {
+                Tensor gb = biasParam.grad();
+                k.reductions().rowSums(outC, ld, rs, rows.offset(), ld, 1f, gb.segment(), gb.offset());
+            }
+            columns(x, n0, nb);
+            // dW (OC, K) += dY (OC, nb*L) cols^T (nb*L, K)
+            k.gemm().gemm(Transpose.N, Transpose.T, outC, kk, ld, 1f, rs, rows.offset(), ld,
+                    cs, cols.offset(), ld, 1f, gw.segment(), gw.offset(), kk);
+            if (dx != null) {
+                // dcols (K, nb*L) = W^T (K, OC) dY (OC, nb*L) over the columns, then dx = col2im(dcols)
+                k.gemm().gemm(Transpose.T, Transpose.N, kk, ld, outC, 1f, w.segment(), w.offset(), kk,
+                        rs, rows.offset(), ld, 0f, cs, cols.offset(), ld);
+                k.im2col().col2imBatch(g, nb, cs, cols.offset(), ld, dx.segment(),
+                        dx.offset() + (long) n0 * g.imageSize());
+            }
         }
     }
 
-    /** cols (K, B*L) = the im2col of the batch x side by side; remembers which view it holds. */
-    private void columns(Tensor x, int b) {
-        k.im2col().im2colBatch(g, b, x.segment(), x.offset(), cols.segment(), cols.offset(), b * g.colCols());
-        colsOf = x.segment();
-        colsOfOffset = x.offset();
-        colsOfBatch = b;
+    /** cols (K, nb*L) = the im2col of samples [n0, n0 + nb) of x side by side. */
+    private void columns(Tensor x, int n0, int nb) {
+        k.im2col().im2colBatch(g, nb, x.segment(), x.offset() + (long) n0 * g.imageSize(), cols.segment(),
+                cols.offset(), nb * g.colCols());
     }
 
     /** The weight (OC, C*k*k): PyTorch's (OC, C, k, k) in the same memory order. */
@@ -208,11 +200,6 @@ public final class Conv2d implements Layer {
 
     @Override
     public List<Param> params() {
-        List<Param> ps = new ArrayList<>(2);
-        ps.add(weight);
-        if (biasParam != null) {
-            ps.add(biasParam);
-        }
-        return ps;
+        return ConvColumns.params(weight, biasParam);
     }
 }

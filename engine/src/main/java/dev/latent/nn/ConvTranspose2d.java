@@ -6,7 +6,6 @@ import dev.latent.kernel.Transpose;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -19,12 +18,12 @@ import java.util.SplittableRandom;
  * outside the output dropped), then + b[o].
  *
  * <p>With g the convolution geometry over the <em>output</em> image (OC, OH, OW) whose column matrix
- * is (K = OC*k*k, L = H*W) (op &lt; s makes g's output size exactly H x W), one GEMM covers the batch:
- * X (C, B*L) gathered from x, cols (K, B*L) = W^T X, y = col2im(cols) (batched) + b per channel.
- * Backward: db += row sums of dy_n; cols = the batched im2col of dy, dW += X cols^T (X kept from
- * forward when backward gets the same input view: same segment, offset and batch, contents
- * unchanged), dX = W cols (into X's scratch) scattered to dx. Scratch: cols (K, maxBatch*L) and
- * X (C, maxBatch*L).
+ * is (K = OC*k*k, L = H*W) (op &lt; s makes g's output size exactly H x W), the batch runs in chunks
+ * of nb samples ({@link ConvColumns#chunk}: a chunk's columns fit in L2), one GEMM per chunk:
+ * X (C, nb*L) gathered from x, cols (K, nb*L) = W^T X, y = col2im(cols) (batched) + b per channel.
+ * Backward: db += row sums of dy_n; per chunk cols = the batched im2col of dy, X gathered again,
+ * dW += X cols^T, dX = W cols (into X's scratch) scattered to dx. Scratch: cols (K, nb*L) and
+ * X (C, nb*L).
  */
 public final class ConvTranspose2d implements Layer {
 
@@ -43,12 +42,9 @@ public final class ConvTranspose2d implements Layer {
     private int[] outSample;
     private Param weight;
     private Param biasParam;
+    private int chunk;
     private Tensor cols;
     private Tensor rows;
-    /** The input view whose channel-major copy rows holds (null when rows holds anything else). */
-    private MemorySegment rowsOf;
-    private long rowsOfOffset;
-    private int rowsOfBatch;
 
     public ConvTranspose2d(String name, int inC, int outC, int kernel, int stride, int pad, int outputPad, boolean bias) {
         if (inC < 1 || outC < 1 || kernel < 1 || stride < 1 || pad < 0 || outputPad < 0 || outputPad >= stride) {
@@ -90,11 +86,7 @@ public final class ConvTranspose2d implements Layer {
                     + " (H-1)*" + stride + " - 2*" + pad + " + " + kernel + " + " + outputPad + " >= 1 but got "
                     + Tensor.format(in));
         }
-        try {
-            return ConvGeometry.square(outC, (int) oh, (int) ow, kernel, stride, pad);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(name + ": input " + Tensor.format(in) + ": " + e.getMessage(), e);
-        }
+        return ConvColumns.geometry(name, in, outC, (int) oh, (int) ow, kernel, stride, pad);
     }
 
     @Override
@@ -111,9 +103,9 @@ public final class ConvTranspose2d implements Layer {
         this.outSample = outputShape(inputShape);
         this.weight = slab.take(name + ".weight", true, inC, g.colRows());
         this.biasParam = bias ? slab.take(name + ".bias", false, outC) : null;
-        this.cols = scratch.allocate(g.colRows(), maxBatch * g.colCols());
-        this.rows = scratch.allocate(inC, maxBatch * g.colCols());
-        this.rowsOf = null;
+        this.chunk = ConvColumns.chunk(maxBatch, (long) g.colRows() * g.colCols());
+        this.cols = scratch.allocate(g.colRows(), chunk * g.colCols());
+        this.rows = scratch.allocate(inC, chunk * g.colCols());
     }
 
     /**
@@ -125,13 +117,7 @@ public final class ConvTranspose2d implements Layer {
     public void init(SplittableRandom rnd) {
         double fanIn = Math.max(1.0, (double) inC * kernel * kernel / ((double) stride * stride));
         double r = Math.sqrt(6.0 / fanIn);
-        Tensor w = weight.value();
-        for (long i = 0; i < w.size(); i++) {
-            w.set(i, (float) ((rnd.nextDouble() * 2 - 1) * r));
-        }
-        if (biasParam != null) {
-            biasParam.value().fill(0f);
-        }
+        ConvColumns.initUniform(rnd, r, weight, biasParam);
     }
 
     @Override
@@ -141,16 +127,21 @@ public final class ConvTranspose2d implements Layer {
         Batches.requireExact(name, "output", y, outSample, b);
         int kk = g.colRows();
         int l = g.colCols();
-        int ld = b * l;
         int outPixels = g.height() * g.width();
         int outSize = g.imageSize();
         MemorySegment cs = cols.segment();
+        MemorySegment rs = rows.segment();
         Tensor w = weight.value();
-        // X (C, B*L): the inputs side by side; cols (K, B*L) = W^T (K, C) X (C, B*L); y = col2im(cols)
-        channelMajor(x, b);
-        k.gemm().gemm(Transpose.T, Transpose.N, kk, ld, inC, 1f, w.segment(), w.offset(), kk,
-                rows.segment(), rows.offset(), ld, 0f, cs, cols.offset(), ld);
-        k.im2col().col2imBatch(g, b, cs, cols.offset(), ld, y.segment(), y.offset());
+        int per = ConvColumns.per(b, chunk);
+        for (int n0 = 0; n0 < b; n0 += per) {
+            int nb = Math.min(per, b - n0);
+            int ld = nb * l;
+            // X (C, nb*L): the chunk's inputs side by side; cols (K, nb*L) = W^T (K, C) X; y = col2im(cols)
+            ConvColumns.toChannelMajor(nb, inC, l, x.segment(), x.offset() + (long) n0 * inC * l, rs, rows.offset(), ld);
+            k.gemm().gemm(Transpose.T, Transpose.N, kk, ld, inC, 1f, w.segment(), w.offset(), kk,
+                    rs, rows.offset(), ld, 0f, cs, cols.offset(), ld);
+            k.im2col().col2imBatch(g, nb, cs, cols.offset(), ld, y.segment(), y.offset() + (long) n0 * outSize);
+        }
         if (biasParam != null) {
             // y = col2im(cols) + b: one rounding, as the reference's rank-1 bias update
             Tensor bv = biasParam.value();
@@ -171,7 +162,6 @@ public final class ConvTranspose2d implements Layer {
         }
         int kk = g.colRows();
         int l = g.colCols();
-        int ld = b * l;
         int outPixels = g.height() * g.width();
         int outSize = g.imageSize();
         MemorySegment cs = cols.segment();
@@ -185,29 +175,23 @@ public final class ConvTranspose2d implements Layer {
                         1f, gb.segment(), gb.offset());
             }
         }
-        k.im2col().im2colBatch(g, b, dy.segment(), dy.offset(), cs, cols.offset(), ld);
-        if (x.segment() != rowsOf || x.offset() != rowsOfOffset || b != rowsOfBatch) {
-            channelMajor(x, b);
+        int per = ConvColumns.per(b, chunk);
+        for (int n0 = 0; n0 < b; n0 += per) {
+            int nb = Math.min(per, b - n0);
+            int ld = nb * l;
+            k.im2col().im2colBatch(g, nb, dy.segment(), dy.offset() + (long) n0 * outSize, cs, cols.offset(), ld);
+            ConvColumns.toChannelMajor(nb, inC, l, x.segment(), x.offset() + (long) n0 * inC * l, rs, rows.offset(), ld);
+            // dW (C, K) += X (C, nb*L) cols^T (nb*L, K)
+            k.gemm().gemm(Transpose.N, Transpose.T, inC, kk, ld, 1f, rs, rows.offset(), ld,
+                    cs, cols.offset(), ld, 1f, gw.segment(), gw.offset(), kk);
+            if (dx != null) {
+                // dX (C, nb*L) = W (C, K) cols (K, nb*L), scattered to dx's NCHW layout
+                k.gemm().gemm(Transpose.N, Transpose.N, inC, ld, kk, 1f, w.segment(), w.offset(), kk,
+                        cs, cols.offset(), ld, 0f, rs, rows.offset(), ld);
+                ConvColumns.fromChannelMajor(nb, inC, l, rs, rows.offset(), ld, dx.segment(),
+                        dx.offset() + (long) n0 * inC * l);
+            }
         }
-        // dW (C, K) += X (C, B*L) cols^T (B*L, K)
-        k.gemm().gemm(Transpose.N, Transpose.T, inC, kk, ld, 1f, rs, rows.offset(), ld,
-                cs, cols.offset(), ld, 1f, gw.segment(), gw.offset(), kk);
-        if (dx != null) {
-            // dX (C, B*L) = W (C, K) cols (K, B*L), scattered to dx's NCHW layout
-            rowsOf = null;
-            k.gemm().gemm(Transpose.N, Transpose.N, inC, ld, kk, 1f, w.segment(), w.offset(), kk,
-                    cs, cols.offset(), ld, 0f, rs, rows.offset(), ld);
-            ConvColumns.fromChannelMajor(b, inC, l, rs, rows.offset(), ld, dx.segment(), dx.offset());
-        }
-    }
-
-    /** rows (C, B*L) = the batch x side by side; remembers which view it holds. */
-    private void channelMajor(Tensor x, int b) {
-        int l = g.colCols();
-        ConvColumns.toChannelMajor(b, inC, l, x.segment(), x.offset(), rows.segment(), rows.offset(), (long) b * l);
-        rowsOf = x.segment();
-        rowsOfOffset = x.offset();
-        rowsOfBatch = b;
     }
 
     /** The weight (C, OC*k*k): PyTorch's (C, OC, k, k) in the same memory order. */
@@ -222,11 +206,6 @@ public final class ConvTranspose2d implements Layer {
 
     @Override
     public List<Param> params() {
-        List<Param> ps = new ArrayList<>(2);
-        ps.add(weight);
-        if (biasParam != null) {
-            ps.add(biasParam);
-        }
-        return ps;
+        return ConvColumns.params(weight, biasParam);
     }
 }

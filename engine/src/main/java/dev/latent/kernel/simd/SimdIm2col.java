@@ -31,6 +31,12 @@ final class SimdIm2col implements Im2col {
     private static final int GATHERS_PER_THREAD = 8;
 
     private final SimdPool pool;
+    /**
+     * {@code -Dlatent.im2col.parallel=false} runs the batched kernels on the calling thread only: for
+     * experiments with a GEMM provider that keeps its own spinning threads (OpenBLAS), which the pool's
+     * workers then compete with on a small machine.
+     */
+    static final boolean PARALLEL = Boolean.parseBoolean(System.getProperty("latent.im2col.parallel", "true"));
     private final ThreadLocal<BatchJob> jobs = ThreadLocal.withInitial(BatchJob::new);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
@@ -69,7 +75,7 @@ final class SimdIm2col implements Im2col {
         BatchJob job = jobs.get();
         job.set(forward, g, nb, per, img, imgOff, cols, colsOff, ld);
         try {
-            if (tasks > 1 && pool.shareable(img) && pool.shareable(cols)) {
+            if (PARALLEL && tasks > 1 && pool.shareable(img) && pool.shareable(cols)) {
                 pool.run(tasks, job.task);
             } else {
                 for (int t = 0; t < tasks; t++) {
