@@ -26,6 +26,21 @@ class OpenBlasProviderTest {
         System.out.println("OpenBLAS: " + OpenBlas.details());
     }
 
+    /**
+     * The idle-spin exponent is in the process environment once the library is loaded: latent's
+     * short one when the JVM was started without the variable, the user's own otherwise. (Java's
+     * System.getenv snapshots the environment at its first use, which here comes after the load.)
+     */
+    @Test
+    void openblasIdleSpinIsShortUnlessTheUserChoseOne() {
+        OpenBlas.coreName();
+        String reported = OpenBlas.details().get("OPENBLAS_THREAD_TIMEOUT");
+        String value = reported.split(" ")[0];
+        assertEquals(value, System.getenv("OPENBLAS_THREAD_TIMEOUT"), reported);
+        assertTrue(reported.equals(OpenBlas.THREAD_TIMEOUT + " (set by latent)") || reported.endsWith(" (from the environment)"),
+                reported);
+    }
+
     @Test
     void providerIdentity() {
         KernelProvider p = new OpenBlasProvider();
