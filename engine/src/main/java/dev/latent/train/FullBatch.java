@@ -34,16 +34,7 @@ public final class FullBatch {
                     + n + ", but " + net.name() + " was built for " + net.maxBatch());
         }
         try (Lbfgs opt = new Lbfgs(net.slab().values(), net.slab().grads(), 20, net.kernels())) {
-            return opt.minimize(() -> {
-                Tensor out = net.forward(x, true);
-                net.zeroGrad();
-                double l = loss.valueAndGradient(out, y, net.outputGrad());
-                l += net.backward(x, net.outputGrad());
-                if (decay != null) {
-                    l += decay.addGradient(net.kernels(), net.params());
-                }
-                return l;
-            }, iterations, 1e-9, progress);
+            return opt.minimize(() -> Trainer.objective(net, loss, decay, x, y), iterations, 1e-9, progress);
         }
     }
 }

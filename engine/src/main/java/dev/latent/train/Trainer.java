@@ -167,6 +167,16 @@ public final class Trainer {
      * nothing in steady state (the allocation test in tests/ measures it).
      */
     public static double step(Sequential net, Loss loss, Optimizer opt, WeightDecay decay, Tensor x, Tensor y) {
+        double l = objective(net, loss, decay, x, y);
+        opt.step();
+        return l;
+    }
+
+    /**
+     * The training objective on a batch (loss + activity penalties + weight decay) with its gradient
+     * left in the network's parameter gradients: forward, loss and dL/dy, backward, decay.
+     */
+    public static double objective(Sequential net, Loss loss, WeightDecay decay, Tensor x, Tensor y) {
         Tensor out = net.forward(x, true);
         net.zeroGrad();
         double l = loss.valueAndGradient(out, y, net.outputGrad());
@@ -174,7 +184,6 @@ public final class Trainer {
         if (decay != null) {
             l += decay.addGradient(net.kernels(), net.params());
         }
-        opt.step();
         return l;
     }
 
