@@ -49,18 +49,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "out", description = "Output directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--images", description = "IDX image file (default: the embedded 10,000 MNIST digits).")
-    Path images;
-
-    @Option(names = "--labels", description = "IDX label file matching --images.")
-    Path labels;
-
-    @Option(names = "--test-images", description = "IDX test images; then all of --images are the unlabeled pool"
-            + " (default: a stratified --test-fraction of --images).")
-    Path testImages;
-
-    @Option(names = "--test-labels", description = "IDX labels matching --test-images.")
-    Path testLabels;
+    @CommandLine.Mixin
+    DataOptions data;
 
     @Option(names = "--hidden", defaultValue = "196", description = "Code size of the sparse autoencoder (default: ${DEFAULT-VALUE}).")
     int hidden;
@@ -96,22 +86,15 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter stdout = spec.commandLine().getOut();
-        if ((images == null) != (labels == null) || (testImages == null) != (testLabels == null)) {
-            throw new IllegalArgumentException("--images and --labels, --test-images and --test-labels go in pairs");
-        }
         Corruption corruption = denoise.equals("none") ? null : Corruption.parse(denoise);
         Files.createDirectories(out);
         Kernels k = Kernels.current();
         long t0 = System.nanoTime();
-        try (Dataset all = images == null ? Dataset.embeddedMnist() : Dataset.readIdx(images, labels)) {
-            FewLabel.Split split = testImages != null ? null : FewLabel.split(all.labels(), testFraction, seed);
-            try (Dataset pool = split == null ? all.subset("pool", allRows(all.size())) : all.subset("pool", split.pool());
-                 Dataset test = split == null ? Dataset.readIdx(testImages, testLabels) : all.subset("test", split.test());
-                 Workspace ws = new Workspace("demo")) {
-                if (test.features() != pool.features()) {
-                    throw new dev.latent.io.BadInputException(testImages + ": test images have " + test.features()
-                            + " pixels, the pool images " + pool.features());
-                }
+        try (DataOptions.Data sets = data.open(testFraction, seed)) {
+            Dataset all = sets.all();
+            Dataset pool = sets.pool();
+            Dataset test = sets.test();
+            try (Workspace ws = new Workspace("demo")) {
                 System.err.printf(Locale.ROOT, "demo: %s: %d unlabeled pool images, %d test images, kernels %s%n",
                         all.name(), pool.size(), test.size(), k.name());
                 Autoencoder sae = Autoencoder.builder(all.features()).hidden(hidden).activation(Activation.SIGMOID)

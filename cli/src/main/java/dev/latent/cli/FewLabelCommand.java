@@ -38,8 +38,8 @@ import picocli.CommandLine.Option;
  * <p>How a model file gives features depends on {@code __metadata__.kind} (see {@link #features}):
  * {@code kmeans}: {@link KMeansStack} quadrant-pooled features of whole images (one or two layers);
  * {@code dcgan}: the discriminator's pooled hidden activations ({@link Gan#discriminatorFeatures},
- * {@code --features gan-d}); every other kind (autoencoder, and stacked-autoencoder once it writes its
- * encoder spec): the {@link Encoder} of the file. All features are z-scored with the pool's column
+ * {@code --features gan-d}); every other kind (autoencoder, residual and stacked autoencoders): the
+ * {@link Encoder} of the file. All features are z-scored with the pool's column
  * statistics ({@link FewLabel#standardize}), as the demo and the models' own few-label runs do.
  */
 @Command(name = "fewlabel", mixinStandardHelpOptions = true,
@@ -56,17 +56,8 @@ final class FewLabelCommand implements Callable<Integer> {
             description = "Which features of the models: auto (by each file's kind), encoder, kmeans or gan-d (default: ${DEFAULT-VALUE}).")
     String features;
 
-    @Option(names = "--images", description = "IDX image file (default: the embedded 10,000 MNIST digits).")
-    Path images;
-
-    @Option(names = "--labels", description = "IDX label file matching --images.")
-    Path labels;
-
-    @Option(names = "--test-images", description = "IDX test images (default: a stratified split of --images).")
-    Path testImages;
-
-    @Option(names = "--test-labels", description = "IDX test labels.")
-    Path testLabels;
+    @CommandLine.Mixin
+    DataOptions data;
 
     @Option(names = "--budgets", split = ",", defaultValue = "1,10,100", description = "Labels per class (default: ${DEFAULT-VALUE}).")
     List<Integer> budgets;
@@ -85,76 +76,59 @@ final class FewLabelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if ((images == null) != (labels == null) || (testImages == null) != (testLabels == null)) {
-            throw new IllegalArgumentException("--images/--labels and --test-images/--test-labels go in pairs");
-        }
         PrintWriter stdout = spec.commandLine().getOut();
         Kernels k = Kernels.current();
         Files.createDirectories(out);
-        try (Dataset all = images == null ? Dataset.embeddedMnist() : Dataset.readIdx(images, labels); Workspace ws = new Workspace("fewlabel")) {
-            Dataset pool;
-            Dataset test;
-            if (testImages != null) {
-                pool = all;
-                test = Dataset.readIdx(testImages, testLabels);
-            } else {
-                FewLabel.Split split = FewLabel.split(all.labels(), 0.2, seed);
-                pool = all.subset("pool", split.pool());
-                test = all.subset("test", split.test());
+        try (DataOptions.Data sets = data.open(0.2, seed); Workspace ws = new Workspace("fewlabel")) {
+            Dataset all = sets.all();
+            Dataset pool = sets.pool();
+            Dataset test = sets.test();
+            List<String> names = new ArrayList<>(List.of("softmax on raw pixels",
+                    "MLP " + all.features() + "-" + hidden + "-" + all.classes() + " by backprop on the labels alone"));
+            List<Tensor[]> feats = new ArrayList<>();
+            for (Path m : models) {
+                Features f = features(m, pool, test, k, ws);
+                feats.add(new Tensor[] {f.pool(), f.test()});
+                names.add("softmax on " + m.getFileName() + " " + f.what() + " (" + f.pool().rowSize() + ")");
             }
-            try {
-                List<String> names = new ArrayList<>(List.of("softmax on raw pixels",
-                        "MLP " + all.features() + "-" + hidden + "-" + all.classes() + " by backprop on the labels alone"));
-                List<Tensor[]> feats = new ArrayList<>();
-                for (Path m : models) {
-                    Features f = features(m, pool, test, k, ws);
-                    feats.add(new Tensor[] {f.pool(), f.test()});
-                    names.add("softmax on " + m.getFileName() + " " + f.what() + " (" + f.pool().rowSize() + ")");
-                }
-                List<FewLabel.Result> results = new ArrayList<>();
-                int[] poolLabels = pool.labels();
-                for (int n : budgets) {
-                    double[][] acc = new double[names.size()][draws];
-                    for (int d = 0; d < draws; d++) {
-                        int[] rows = FewLabel.draw(poolLabels, DemoCommand.allRows(pool.size()), n, 1000L * n + d);
-                        int[] y = FewLabel.labelsOf(pool, rows);
-                        long s = 17L * d + n;
-                        Tensor xs = DemoCommand.gather(pool.images(), rows, ws);
-                        acc[0][d] = DemoCommand.score(xs, y, test.images(), test.labels(), Classifier.Settings.softmax(), s, k, all.classes());
-                        acc[1][d] = DemoCommand.score(xs, y, test.images(), test.labels(), Classifier.Settings.mlp(hidden, Activation.SIGMOID), s, k,
-                                all.classes());
-                        for (int f = 0; f < feats.size(); f++) {
-                            acc[2 + f][d] = DemoCommand.score(DemoCommand.gather(feats.get(f)[0], rows, ws), y, feats.get(f)[1], test.labels(),
-                                    Classifier.Settings.softmax(), s, k, all.classes());
-                        }
-                        System.err.printf(Locale.ROOT, "fewlabel: %d labels/class, draw %d/%d done%n", n, d + 1, draws);
+            List<FewLabel.Result> results = new ArrayList<>();
+            int[] poolLabels = pool.labels();
+            for (int n : budgets) {
+                double[][] acc = new double[names.size()][draws];
+                for (int d = 0; d < draws; d++) {
+                    int[] rows = FewLabel.draw(poolLabels, DemoCommand.allRows(pool.size()), n, 1000L * n + d);
+                    int[] y = FewLabel.labelsOf(pool, rows);
+                    long s = 17L * d + n;
+                    Tensor xs = DemoCommand.gather(pool.images(), rows, ws);
+                    acc[0][d] = DemoCommand.score(xs, y, test.images(), test.labels(), Classifier.Settings.softmax(), s, k, all.classes());
+                    acc[1][d] = DemoCommand.score(xs, y, test.images(), test.labels(), Classifier.Settings.mlp(hidden, Activation.SIGMOID), s, k,
+                            all.classes());
+                    for (int f = 0; f < feats.size(); f++) {
+                        acc[2 + f][d] = DemoCommand.score(DemoCommand.gather(feats.get(f)[0], rows, ws), y, feats.get(f)[1], test.labels(),
+                                Classifier.Settings.softmax(), s, k, all.classes());
                     }
-                    for (int i = 0; i < names.size(); i++) {
-                        results.add(new FewLabel.Result(names.get(i), n, acc[i]));
-                    }
+                    System.err.printf(Locale.ROOT, "fewlabel: %d labels/class, draw %d/%d done%n", n, d + 1, draws);
                 }
-                DemoCommand.printTable(stdout, results);
-                ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-                ObjectNode root = json.createObjectNode();
-                ArrayNode ms = root.putArray("methods");
-                for (FewLabel.Result r : results) {
-                    ObjectNode o = ms.addObject();
-                    o.put("name", r.method());
-                    o.put("labels_per_class", r.labelsPerClass());
-                    o.put("accuracy_mean", r.mean());
-                    o.put("accuracy_std", r.std());
+                for (int i = 0; i < names.size(); i++) {
+                    results.add(new FewLabel.Result(names.get(i), n, acc[i]));
                 }
-                root.put("data", all.name());
-                root.put("pool", pool.size());
-                root.put("test", test.size());
-                json.writeValue(out.resolve("fewlabel.json").toFile(), root);
-                stdout.println("wrote " + out.resolve("fewlabel.json"));
-            } finally {
-                if (pool != all) {
-                    pool.close();
-                }
-                test.close();
             }
+            DemoCommand.printTable(stdout, results);
+            ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            ObjectNode root = json.createObjectNode();
+            ArrayNode ms = root.putArray("methods");
+            for (FewLabel.Result r : results) {
+                ObjectNode o = ms.addObject();
+                o.put("name", r.method());
+                o.put("labels_per_class", r.labelsPerClass());
+                o.put("accuracy_mean", r.mean());
+                o.put("accuracy_std", r.std());
+            }
+            root.put("data", all.name());
+            root.put("pool", pool.size());
+            root.put("test", test.size());
+            json.writeValue(out.resolve("fewlabel.json").toFile(), root);
+            stdout.println("wrote " + out.resolve("fewlabel.json"));
         }
         return 0;
     }
@@ -162,9 +136,6 @@ final class FewLabelCommand implements Callable<Integer> {
     /** Features of the pool and test images from one model, and what they are. */
     record Features(Tensor pool, Tensor test, String what) {
     }
-
-    /** The kinds whose features are not an {@link Encoder}'s codes; every other kind goes through Encoder. */
-    private static final String STACKED_AUTOENCODER = "stacked-autoencoder";
 
     /** Dispatches on the file's kind (or on --features): see the class documentation. */
     Features features(Path model, Dataset pool, Dataset test, Kernels k, Workspace ws) throws java.io.IOException {
@@ -174,9 +145,7 @@ final class FewLabelCommand implements Callable<Integer> {
             case "auto" -> switch (kind) {
                 case KMeansFeatures.KIND -> "kmeans";
                 case Gan.KIND -> "gan-d";
-                // A stacked autoencoder's features are its top code: once its files carry an encoder spec,
-                // Encoder reads them like an autoencoder's; a dedicated loader would go here.
-                case STACKED_AUTOENCODER -> "encoder";
+                // Autoencoders, residual and stacked autoencoders: their files carry an encoder spec.
                 default -> "encoder";
             };
             case "encoder", "kmeans", "gan-d" -> want;

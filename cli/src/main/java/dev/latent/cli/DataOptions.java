@@ -1,0 +1,70 @@
+package dev.latent.cli;
+
+import dev.latent.data.Dataset;
+import dev.latent.eval.FewLabel;
+import dev.latent.io.BadInputException;
+import java.io.IOException;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/**
+ * The data options of the few-label commands (a picocli mixin): the labelled images, by default the
+ * embedded digits, and either a test set of their own or a stratified, seeded split.
+ */
+final class DataOptions {
+
+    @Option(names = "--images", description = "IDX image file (default: the embedded 10,000 MNIST digits).")
+    Path images;
+
+    @Option(names = "--labels", description = "IDX label file matching --images.")
+    Path labels;
+
+    @Option(names = "--test-images", description = "IDX test images; then all of --images are the pool"
+            + " (default: a stratified held-out fraction of --images).")
+    Path testImages;
+
+    @Option(names = "--test-labels", description = "IDX labels matching --test-images.")
+    Path testLabels;
+
+    /** The whole labelled set, the pool (unlabeled for learning, labels drawn from it) and the test set. */
+    record Data(Dataset all, Dataset pool, Dataset test) implements AutoCloseable {
+        @Override
+        public void close() {
+            test.close();
+            if (pool != all) {
+                pool.close();
+            }
+            all.close();
+        }
+    }
+
+    /** Reads the data; without test files, {@code testFraction} of each class (drawn from {@code seed}) is held out. */
+    Data open(double testFraction, long seed) throws IOException {
+        if ((images == null) != (labels == null) || (testImages == null) != (testLabels == null)) {
+            throw new IllegalArgumentException("--images and --labels, --test-images and --test-labels go in pairs");
+        }
+        Dataset all = images == null ? Dataset.embeddedMnist() : Dataset.readIdx(images, labels);
+        Dataset pool = null;
+        try {
+            if (testImages != null) {
+                pool = all;
+                Dataset test = Dataset.readIdx(testImages, testLabels);
+                if (test.features() != all.features()) {
+                    test.close();
+                    throw new BadInputException(testImages + ": test images have " + test.features() + " pixels, the images of "
+                            + all.name() + " " + all.features());
+                }
+                return new Data(all, pool, test);
+            }
+            FewLabel.Split split = FewLabel.split(all.labels(), testFraction, seed);
+            pool = all.subset("pool", split.pool());
+            return new Data(all, pool, all.subset("test", split.test()));
+        } catch (IOException | RuntimeException e) {
+            if (pool != null && pool != all) {
+                pool.close();
+            }
+            all.close();
+            throw e;
+        }
+    }
+}
