@@ -2,11 +2,11 @@ package dev.latent.bench;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
-import dev.latent.io.Encoder;
+import dev.latent.serve.Encoder;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.KernelThreads;
 import dev.latent.kernel.Kernels;
-import dev.latent.model.Autoencoder;
+import dev.latent.model.autoencoder.Autoencoder;
 import dev.latent.nn.Dense;
 import java.io.IOException;
 import java.lang.foreign.Arena;

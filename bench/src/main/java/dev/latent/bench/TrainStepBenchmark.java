@@ -9,7 +9,7 @@ import dev.latent.optim.Adam;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import dev.latent.train.Trainer;
-import dev.latent.train.Workload;
+import dev.latent.workload.Workload;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;

@@ -3,7 +3,7 @@ package dev.latent.cli;
 import dev.latent.data.Dataset;
 import dev.latent.io.ModelFile;
 import dev.latent.kernel.Activation;
-import dev.latent.model.ConvAutoencoder;
+import dev.latent.model.autoencoder.ConvAutoencoder;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import dev.latent.train.History;

@@ -1,7 +1,7 @@
 package dev.latent.cli;
 
 import dev.latent.data.Dataset;
-import dev.latent.io.Encoder;
+import dev.latent.serve.Encoder;
 import dev.latent.io.ModelFile;
 import dev.latent.io.SafeTensors;
 import dev.latent.tensor.Tensor;

@@ -1,6 +1,6 @@
 package dev.latent.cli;
 
-import dev.latent.io.OnnxExport;
+import dev.latent.onnx.OnnxExport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

@@ -6,7 +6,7 @@ import dev.latent.data.Dataset;
 import dev.latent.kernel.KernelRegistry;
 import dev.latent.kernel.KernelThreads;
 import dev.latent.kernel.Kernels;
-import dev.latent.model.GanBench;
+import dev.latent.workload.GanBench;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;

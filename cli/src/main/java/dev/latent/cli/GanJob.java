@@ -7,12 +7,12 @@ import dev.latent.data.Dataset;
 import dev.latent.eval.FewLabel;
 import dev.latent.io.ModelFile;
 import dev.latent.kernel.Kernels;
-import dev.latent.model.FrechetScorer;
-import dev.latent.model.Gan;
-import dev.latent.model.GanArithmetic;
-import dev.latent.model.GanFewLabel;
-import dev.latent.model.GanHealth;
-import dev.latent.model.GanTrainer;
+import dev.latent.eval.FrechetScorer;
+import dev.latent.model.gan.Gan;
+import dev.latent.eval.GanArithmetic;
+import dev.latent.eval.GanFewLabel;
+import dev.latent.model.gan.GanHealth;
+import dev.latent.model.gan.GanTrainer;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import dev.latent.viz.ImageGrid;
@@ -80,13 +80,13 @@ final class GanJob implements TrainJob {
                     }
                     try (Gan gan = new Gan(cfg, kernels).init(o.seed())) {
                         GanTrainer.Options opts = GanTrainer.Options.of(o.epochs(), o.batch(), o.seed())
-                                .withMetrics(o.out().resolve("metrics.jsonl")).withSamples(o.out())
-                                .withFrechet(scorer, o.getInt("frechet_samples", 2000))
+                                .withMetrics(o.out().resolve("metrics.jsonl"))
+                                .withFrechet(scorer == null ? null : scorer::distance, o.getInt("frechet_samples", 2000))
                                 .withStopOnFailure(Boolean.parseBoolean(o.get("stop_on_failure", "true")))
                                 .withCheckpoint(o.out().resolve("checkpoint.safetensors"), o.resume());
                         System.err.printf(Locale.ROOT, "dcgan: %s on %d images (%s), %s kernels%n", cfg.toJson(), train.size(),
                                 train.name(), kernels.name());
-                        GanTrainer.Result r = GanTrainer.fit(gan, train.images(), opts, new Progress(o.epochs()));
+                        GanTrainer.Result r = GanTrainer.fit(gan, train.images(), opts, new Progress(o.epochs(), o.out(), cfg));
                         Path model = o.out().resolve("model.safetensors");
                         gan.save(model, ModelFile.provenance(Main.version(), o.seed(), ModelFile.sha256(train.images())));
                         try (Workspace ws = new Workspace("dcgan-pictures")) {
@@ -192,9 +192,23 @@ final class GanJob implements TrainJob {
     /** One stderr line per epoch, with the findings of {@link GanHealth} as warnings. */
     private static final class Progress implements GanTrainer.Listener {
         private final int epochs;
+        private final Path out;
+        private final Gan.Config cfg;
 
-        Progress(int epochs) {
+        Progress(int epochs, Path out, Gan.Config cfg) {
             this.epochs = epochs;
+            this.out = out;
+            this.cfg = cfg;
+        }
+
+        @Override
+        public void onSamples(int epoch, Tensor grid01) {
+            try {
+                ImageGrid.images(out.resolve(String.format(Locale.ROOT, "samples-epoch-%03d.png", epoch)), grid01,
+                        cfg.size(), cfg.size() * cfg.channels(), 8, 2);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
 
         @Override

@@ -5,7 +5,7 @@ import dev.latent.data.Dataset;
 import dev.latent.data.Patches;
 import dev.latent.data.Whitening;
 import dev.latent.io.ModelFile;
-import dev.latent.model.Hebbian;
+import dev.latent.model.hebbian.Hebbian;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import dev.latent.viz.ImageGrid;

@@ -6,7 +6,7 @@ import dev.latent.data.Patches;
 import dev.latent.data.Whitening;
 import dev.latent.kernel.KernelThreads;
 import dev.latent.kernel.Kernels;
-import dev.latent.model.KMeans;
+import dev.latent.model.kmeans.KMeans;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.io.IOException;

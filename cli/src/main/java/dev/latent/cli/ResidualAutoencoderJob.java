@@ -3,7 +3,7 @@ package dev.latent.cli;
 import dev.latent.data.Dataset;
 import dev.latent.io.ModelFile;
 import dev.latent.kernel.Activation;
-import dev.latent.model.ResidualAutoencoder;
+import dev.latent.model.autoencoder.ResidualAutoencoder;
 import dev.latent.train.History;
 import dev.latent.train.Trainer;
 import dev.latent.viz.ImageGrid;

@@ -1,12 +1,12 @@
 package dev.latent.cli;
 
 import dev.latent.data.Dataset;
-import dev.latent.eval.Classifier;
+import dev.latent.model.Classifier;
 import dev.latent.eval.FewLabel;
 import dev.latent.io.ModelFile;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
-import dev.latent.model.StackedAutoencoder;
+import dev.latent.model.autoencoder.StackedAutoencoder;
 import dev.latent.train.Trainer;
 import dev.latent.viz.ImageGrid;
 import java.io.PrintWriter;

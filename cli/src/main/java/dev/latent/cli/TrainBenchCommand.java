@@ -13,7 +13,7 @@ import dev.latent.optim.Adam;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import dev.latent.train.Trainer;
-import dev.latent.train.Workload;
+import dev.latent.workload.Workload;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -18,7 +18,7 @@ import java.util.Set;
  * Saving and loading the network of a model in latent's model-file format ({@link ModelFile}): what
  * every trainable model kind (autoencoder, conv-autoencoder, residual-autoencoder) does the same way.
  */
-final class ModelFiles {
+public final class ModelFiles {
 
     private ModelFiles() {
     }
@@ -27,7 +27,7 @@ final class ModelFiles {
      * Writes every parameter of {@code net} under its name, and in {@code __metadata__} the format,
      * {@code kind}, {@code config}, {@code encoder} spec, {@code input_shape} and the provenance; atomically.
      */
-    static void save(Path file, String kind, JsonNode config, JsonNode encoder, int[] inputShape, Sequential net,
+    public static void save(Path file, String kind, JsonNode config, JsonNode encoder, int[] inputShape, Sequential net,
                      Map<String, String> provenance) throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Param p : net.params()) {
@@ -50,7 +50,7 @@ final class ModelFiles {
      * Copies the file's tensors into the parameters of {@code net}, bit-exactly; a missing tensor, a
      * wrong shape or a tensor the config does not explain is a {@link BadInputException} naming the file.
      */
-    static void loadInto(Sequential net, SafeTensors.Loaded l, String kind) {
+    public static void loadInto(Sequential net, SafeTensors.Loaded l, String kind) {
         Set<String> expected = new HashSet<>();
         for (Param p : net.params()) {
             p.value().copyFrom(l.tensor(p.name(), p.value().shape()));
@@ -64,7 +64,7 @@ final class ModelFiles {
     }
 
     /** The config field {@code field}, or a {@link BadInputException} naming the source and the field. */
-    static JsonNode required(JsonNode c, String field, String source) {
+    public static JsonNode required(JsonNode c, String field, String source) {
         JsonNode v = c.get(field);
         if (v == null || v.isNull()) {
             throw new BadInputException(source + ": config field '" + field + "' is missing");
@@ -73,7 +73,7 @@ final class ModelFiles {
     }
 
     /** The int array of config field {@code field}. */
-    static int[] ints(JsonNode c, String field, String source) {
+    public static int[] ints(JsonNode c, String field, String source) {
         JsonNode a = required(c, field, source);
         if (!a.isArray()) {
             throw new BadInputException(source + ": config field '" + field + "' must be an array of integers, got " + a);

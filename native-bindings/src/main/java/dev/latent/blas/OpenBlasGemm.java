@@ -75,7 +75,7 @@ final class OpenBlasGemm implements Gemm {
      * The segment to pass for an operand starting {@code off} floats into {@code s}: {@code s} itself
      * when {@code off == 0}, else a slice. Each slice is a 40-byte heap object that C2 does not remove
      * (it escapes into the downcall), so callers that keep their operands at offset 0 (the
-     * {@link dev.latent.io.Encoder}: weights pre-sliced at load, scratch from offset 0) allocate nothing.
+     * {@link dev.latent.serve.Encoder}: weights pre-sliced at load, scratch from offset 0) allocate nothing.
      * Passing raw addresses instead (JAVA_LONG parameters) would avoid every slice but drop what FFM
      * does for ADDRESS arguments: keeping the segment's arena alive for the duration of the call. A
      * shared arena closed by another thread, or an automatic arena collected, during a long GEMM would

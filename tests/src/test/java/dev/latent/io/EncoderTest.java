@@ -1,5 +1,6 @@
 package dev.latent.io;
 
+import dev.latent.serve.Encoder;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
-import dev.latent.model.Autoencoder;
+import dev.latent.model.autoencoder.Autoencoder;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.lang.foreign.Arena;

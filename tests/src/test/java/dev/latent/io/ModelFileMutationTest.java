@@ -1,14 +1,15 @@
 package dev.latent.io;
 
+import dev.latent.serve.Encoder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.latent.eval.Classifier;
+import dev.latent.model.Classifier;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
-import dev.latent.model.Autoencoder;
-import dev.latent.model.StackedAutoencoder;
+import dev.latent.model.autoencoder.Autoencoder;
+import dev.latent.model.autoencoder.StackedAutoencoder;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import dev.latent.train.Trainer;

@@ -1,5 +1,6 @@
 package dev.latent.io;
 
+import dev.latent.serve.Encoder;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,17 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.latent.data.Dataset;
-import dev.latent.eval.Classifier;
+import dev.latent.model.Classifier;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
-import dev.latent.model.Autoencoder;
-import dev.latent.model.ConvAutoencoder;
-import dev.latent.model.ResidualAutoencoder;
-import dev.latent.model.Gan;
-import dev.latent.model.GanTrainer;
-import dev.latent.model.Hebbian;
-import dev.latent.model.KMeansFeatures;
-import dev.latent.model.StackedAutoencoder;
+import dev.latent.model.autoencoder.Autoencoder;
+import dev.latent.model.autoencoder.ConvAutoencoder;
+import dev.latent.model.autoencoder.ResidualAutoencoder;
+import dev.latent.model.gan.Gan;
+import dev.latent.model.gan.GanTrainer;
+import dev.latent.model.hebbian.Hebbian;
+import dev.latent.model.kmeans.KMeansFeatures;
+import dev.latent.model.autoencoder.StackedAutoencoder;
 import dev.latent.nn.BatchNorm;
 import dev.latent.nn.Layer;
 import dev.latent.nn.Param;

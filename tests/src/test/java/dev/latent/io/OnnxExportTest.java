@@ -1,5 +1,7 @@
 package dev.latent.io;
 
+import dev.latent.onnx.OnnxExport;
+import dev.latent.serve.Encoder;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,7 +11,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import dev.latent.kernel.Activation;
-import dev.latent.model.Autoencoder;
+import dev.latent.model.autoencoder.Autoencoder;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.nio.FloatBuffer;

@@ -1,11 +1,12 @@
 package dev.latent.io;
 
+import dev.latent.serve.Encoder;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.latent.kernel.Kernels;
-import dev.latent.model.Autoencoder;
+import dev.latent.model.autoencoder.Autoencoder;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.lang.foreign.Arena;
@@ -75,7 +76,7 @@ class PythonInteropTest {
     @Test
     void numpyReproducesTheResidualEncoder(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("residual.safetensors");
-        try (dev.latent.model.ResidualAutoencoder ae = dev.latent.model.ResidualAutoencoder.builder(20).width(6).blocks(3).build().init(8);
+        try (dev.latent.model.autoencoder.ResidualAutoencoder ae = dev.latent.model.autoencoder.ResidualAutoencoder.builder(20).width(6).blocks(3).build().init(8);
              Workspace ws = new Workspace("py")) {
             ae.save(model, null);
             Tensor x = EncoderTest.rows(ws, 50, 20, 5);

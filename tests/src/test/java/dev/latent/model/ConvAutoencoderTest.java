@@ -1,5 +1,7 @@
 package dev.latent.model;
 
+import dev.latent.model.autoencoder.Autoencoder;
+import dev.latent.model.autoencoder.ConvAutoencoder;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latent.data.Dataset;
 import dev.latent.io.BadInputException;
-import dev.latent.io.Encoder;
+import dev.latent.serve.Encoder;
 import dev.latent.io.ModelFile;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;

@@ -1,9 +1,10 @@
 package dev.latent.model;
 
+import dev.latent.model.autoencoder.Autoencoder;
+import dev.latent.model.autoencoder.StackedAutoencoder;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latent.data.Dataset;
-import dev.latent.eval.Classifier;
 import dev.latent.eval.FewLabel;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;

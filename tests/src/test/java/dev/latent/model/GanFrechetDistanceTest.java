@@ -1,5 +1,6 @@
 package dev.latent.model;
 
+import dev.latent.eval.FrechetDistance;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

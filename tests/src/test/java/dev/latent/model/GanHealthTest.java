@@ -1,5 +1,6 @@
 package dev.latent.model;
 
+import dev.latent.model.gan.GanHealth;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,7 @@
 package dev.latent.model;
 
+import dev.latent.model.gan.Gan;
+import dev.latent.model.gan.GanTrainer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

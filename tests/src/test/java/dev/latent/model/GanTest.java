@@ -1,5 +1,9 @@
 package dev.latent.model;
 
+import dev.latent.eval.FrechetScorer;
+import dev.latent.eval.GanArithmetic;
+import dev.latent.model.gan.Gan;
+import dev.latent.model.gan.GanTrainer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -195,7 +199,17 @@ class GanTest {
                     seed, Kernels.current());
                  Gan gan = new Gan(c, Kernels.current()).init(seed)) {
                 GanTrainer.Result r = GanTrainer.fit(gan, images, GanTrainer.Options.of(5, 64, seed)
-                        .withFrechet(scorer, 500).withMetrics(dir.resolve("metrics.jsonl")).withSamples(dir), null);
+                        .withFrechet(scorer::distance, 500).withMetrics(dir.resolve("metrics.jsonl")), new GanTrainer.Listener() {
+                            @Override
+                            public void onSamples(int epoch, Tensor grid01) {
+                                try {
+                                    dev.latent.viz.ImageGrid.images(dir.resolve(String.format(Locale.ROOT, "samples-epoch-%03d.png", epoch)),
+                                            grid01, c.size(), c.size() * c.channels(), 8, 2);
+                                } catch (java.io.IOException e) {
+                                    throw new java.io.UncheckedIOException(e);
+                                }
+                            }
+                        });
                 double[] fd = r.frechet();
                 String curve = java.util.Arrays.toString(java.util.Arrays.stream(fd).mapToObj(v -> String.format(Locale.ROOT, "%.2f", v)).toArray());
                 System.out.println("seed " + seed + " frechet per epoch " + curve + ", scorer accuracy " + scorer.trainAccuracy());

@@ -1,5 +1,6 @@
 package dev.latent.model;
 
+import dev.latent.model.hebbian.Hebbian;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latent.data.Dataset;

@@ -1,5 +1,9 @@
 package dev.latent.model;
 
+import dev.latent.eval.KMeansFewLabel;
+import dev.latent.model.kmeans.KMeans;
+import dev.latent.model.kmeans.KMeansFeatures;
+import dev.latent.model.kmeans.KMeansStack;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,6 @@
 package dev.latent.model;
 
+import dev.latent.model.autoencoder.Autoencoder;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

@@ -1,11 +1,13 @@
 package dev.latent.model;
 
+import dev.latent.model.autoencoder.Autoencoder;
+import dev.latent.model.autoencoder.ResidualAutoencoder;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latent.data.Dataset;
-import dev.latent.io.Encoder;
+import dev.latent.serve.Encoder;
 import dev.latent.io.ModelFile;
 import dev.latent.kernel.Kernels;
 import dev.latent.tensor.Tensor;

@@ -3,14 +3,14 @@ package dev.latent.train;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.management.ThreadMXBean;
-import dev.latent.io.Encoder;
+import dev.latent.serve.Encoder;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.KernelRegistry;
 import dev.latent.kernel.Kernels;
 import dev.latent.loss.KlSparsity;
 import dev.latent.loss.Mse;
 import dev.latent.loss.WeightDecay;
-import dev.latent.model.Autoencoder;
+import dev.latent.model.autoencoder.Autoencoder;
 import dev.latent.nn.ActivationLayer;
 import dev.latent.nn.Dense;
 import dev.latent.nn.Sequential;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latent.data.Dataset;
 import dev.latent.kernel.Activation;
-import dev.latent.model.Autoencoder;
+import dev.latent.model.autoencoder.Autoencoder;
 import dev.latent.tensor.Tensor;
 import dev.latent.train.Trainer;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package dev.latent.kernel.simd;
 
+import dev.latent.kernel.KernelPool;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -91,13 +92,13 @@ final class SimdGemm implements Gemm {
     /** Per-thread MR x NR staging tile between the register tile and C (MR*NR >= 4 vectors). */
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
 
-    private final SimdPool pool;
+    private final KernelPool pool;
     private final ThreadLocal<Context> contexts = ThreadLocal.withInitial(Context::new);
 
     /** This GEMM on a pool of one thread (the caller): same tasks in the same order, so the same bits. */
     private volatile SimdGemm serial;
 
-    SimdGemm(SimdPool pool) {
+    SimdGemm(KernelPool pool) {
         this.pool = pool;
     }
 
@@ -111,7 +112,7 @@ final class SimdGemm implements Gemm {
             synchronized (this) {
                 s = serial;
                 if (s == null) {
-                    s = new SimdGemm(new SimdPool(1));
+                    s = new SimdGemm(new KernelPool(1));
                     serial = s;
                 }
             }
@@ -164,7 +165,7 @@ final class SimdGemm implements Gemm {
     }
 
     /** The arguments of one call, its pack buffers, and the phase being run: one per calling thread. */
-    private static final class Context implements SimdPool.Task {
+    private static final class Context implements KernelPool.Task {
         private static final int PHASE_PACK = 0;
         private static final int PHASE_COMPUTE = 1;
         private static final int PHASE_ROW = 2;
@@ -230,7 +231,7 @@ final class SimdGemm implements Gemm {
             c = null;
         }
 
-        void blocked(SimdPool pool, boolean parallel) {
+        void blocked(KernelPool pool, boolean parallel) {
             int kBlocks = (k + KC - 1) / KC;
             int kcMax = (k + kBlocks - 1) / kBlocks;
             int mPanelsMax = (Math.min(m, MB) + MR - 1) / MR;
@@ -261,7 +262,7 @@ final class SimdGemm implements Gemm {
             }
         }
 
-        void singleRow(SimdPool pool, boolean parallel) {
+        void singleRow(KernelPool pool, boolean parallel) {
             if (row.length < k) {
                 row = new float[k];
             }
@@ -272,7 +273,7 @@ final class SimdGemm implements Gemm {
             run(pool, parallel, (n + ROW_CHUNK - 1) / ROW_CHUNK);
         }
 
-        private void run(SimdPool pool, boolean parallel, int tasks) {
+        private void run(KernelPool pool, boolean parallel, int tasks) {
             if (parallel) {
                 pool.run(tasks, this);
             } else {

@@ -1,5 +1,6 @@
 package dev.latent.kernel.simd;
 
+import dev.latent.kernel.KernelPool;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -30,7 +31,7 @@ final class SimdIm2col implements Im2col {
     /** Geometries whose gather tables a thread keeps (a network has a few convolution layers). */
     private static final int GATHERS_PER_THREAD = 8;
 
-    private final SimdPool pool;
+    private final KernelPool pool;
     /**
      * {@code -Dlatent.im2col.parallel=false} runs the batched kernels on the calling thread only: for
      * experiments with a GEMM provider that keeps its own spinning threads (OpenBLAS), which the pool's
@@ -40,7 +41,7 @@ final class SimdIm2col implements Im2col {
     private final ThreadLocal<BatchJob> jobs = ThreadLocal.withInitial(BatchJob::new);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    SimdIm2col(SimdPool pool) {
+    SimdIm2col(KernelPool pool) {
         this.pool = pool;
     }
 
@@ -89,7 +90,7 @@ final class SimdIm2col implements Im2col {
 
     /** One batched call's arguments, held in fields so that handing it to the pool allocates nothing. */
     private static final class BatchJob {
-        final SimdPool.Task task = this::run;
+        final KernelPool.Task task = this::run;
         boolean forward;
         ConvGeometry g;
         int nb;

@@ -1,5 +1,6 @@
 package dev.latent.kernel.simd;
 
+import dev.latent.kernel.KernelPool;
 import dev.latent.kernel.KernelProvider;
 import dev.latent.kernel.Kernels;
 import java.util.Map;
@@ -8,7 +9,7 @@ import java.util.Optional;
 /**
  * The Vector API kernels: packed multi-threaded GEMM and vectorised level-1, reduction, activation,
  * softmax and im2col loops, all on one vector shape ({@link SimdShape}) and one thread pool
- * ({@link SimdPool}).
+ * ({@link KernelPool}).
  */
 public final class SimdProvider implements KernelProvider {
 
@@ -36,7 +37,7 @@ public final class SimdProvider implements KernelProvider {
         // Validate the requested size first, so a bad value is a plain IllegalArgumentException naming
         // the property rather than an ExceptionInInitializerError.
         SimdShape.bits(System.getProperty(SimdShape.PROPERTY));
-        SimdPool pool = SimdPool.SHARED;
+        KernelPool pool = KernelPool.SHARED;
         return new Kernels("simd", new SimdGemm(pool), new SimdElementwise(), new SimdReductions(),
                 new SimdActivations(), new SimdSoftmax(), new SimdIm2col(pool),
                 Map.of("vector.bits", Integer.toString(SimdShape.BITS),

@@ -1,4 +1,4 @@
-package dev.latent.train;
+package dev.latent.workload;
 
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;

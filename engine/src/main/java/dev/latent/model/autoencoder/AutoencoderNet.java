@@ -1,4 +1,4 @@
-package dev.latent.model;
+package dev.latent.model.autoencoder;
 
 import dev.latent.loss.WeightDecay;
 import dev.latent.nn.NoiseLayer;

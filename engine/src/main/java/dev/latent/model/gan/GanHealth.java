@@ -1,4 +1,4 @@
-package dev.latent.model;
+package dev.latent.model.gan;
 
 import dev.latent.tensor.Tensor;
 import java.util.ArrayList;

@@ -1,6 +1,7 @@
-package dev.latent.model;
+package dev.latent.eval;
 
-import dev.latent.eval.Classifier;
+import dev.latent.model.Classifier;
+import dev.latent.model.gan.Gan;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.util.ArrayList;

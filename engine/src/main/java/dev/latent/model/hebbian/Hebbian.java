@@ -1,4 +1,4 @@
-package dev.latent.model;
+package dev.latent.model.hebbian;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

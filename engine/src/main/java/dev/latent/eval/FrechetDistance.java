@@ -1,4 +1,4 @@
-package dev.latent.model;
+package dev.latent.eval;
 
 import dev.latent.data.SymmetricEigen;
 

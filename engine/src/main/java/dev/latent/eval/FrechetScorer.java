@@ -1,6 +1,6 @@
-package dev.latent.model;
+package dev.latent.eval;
 
-import dev.latent.eval.Classifier;
+import dev.latent.model.Classifier;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
 import dev.latent.nn.ActivationLayer;

@@ -1,5 +1,6 @@
-package dev.latent.model;
+package dev.latent.model.autoencoder;
 
+import dev.latent.model.ModelFiles;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
 import dev.latent.loss.KlSparsity;
@@ -366,7 +367,7 @@ public final class Autoencoder implements AutoCloseable {
     }
 
     /**
-     * The encoder as a list of dense layers for {@link dev.latent.io.Encoder}: each
+     * The encoder as a list of dense layers for {@link dev.latent.serve.Encoder}: each
      * {@code {"weight": name, "bias": name, "activation": text}} in order, ending at the code layer.
      */
     public ArrayNode encoderSpec() {

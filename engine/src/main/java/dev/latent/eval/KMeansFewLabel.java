@@ -1,9 +1,10 @@
-package dev.latent.model;
+package dev.latent.eval;
 
+import dev.latent.model.Classifier;
+import dev.latent.model.kmeans.KMeansFeatures;
+import dev.latent.model.kmeans.KMeansStack;
 import dev.latent.data.Dataset;
 import dev.latent.data.Patches;
-import dev.latent.eval.Classifier;
-import dev.latent.eval.FewLabel;
 import dev.latent.kernel.Kernels;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;

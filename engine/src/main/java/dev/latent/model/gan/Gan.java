@@ -1,5 +1,6 @@
-package dev.latent.model;
+package dev.latent.model.gan;
 
+import dev.latent.nn.GanInputTap;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,4 +1,4 @@
-package dev.latent.model;
+package dev.latent.model.gan;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,7 +10,6 @@ import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import dev.latent.train.Checkpoint;
 import dev.latent.train.Trainer;
-import dev.latent.viz.ImageGrid;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The training loop of a {@link Gan} and what lets a person watch it. Images are rows (N, C*S*S) in
@@ -48,30 +48,30 @@ public final class GanTrainer {
      * is written atomically after every epoch; with {@code resume} too, training continues from it when
      * it exists (bit-identical to an uninterrupted run with the same seed and kernel provider).
      */
-    public record Options(int epochs, int batch, long seed, Path metrics, Path samplesDir, FrechetScorer scorer,
+    public record Options(int epochs, int batch, long seed, Path metrics, ToDoubleFunction<Tensor> scorer,
                           int fdSamples, boolean stopOnFailure, Path checkpoint, boolean resume) {
         public static Options of(int epochs, int batch, long seed) {
-            return new Options(epochs, batch, seed, null, null, null, 1000, true, null, false);
+            return new Options(epochs, batch, seed, null, null, 1000, true, null, false);
         }
 
         public Options withMetrics(Path p) {
-            return new Options(epochs, batch, seed, p, samplesDir, scorer, fdSamples, stopOnFailure, checkpoint, resume);
+            return new Options(epochs, batch, seed, p, scorer, fdSamples, stopOnFailure, checkpoint, resume);
         }
 
-        public Options withSamples(Path dir) {
-            return new Options(epochs, batch, seed, metrics, dir, scorer, fdSamples, stopOnFailure, checkpoint, resume);
-        }
-
-        public Options withFrechet(FrechetScorer s, int samples) {
-            return new Options(epochs, batch, seed, metrics, samplesDir, s, samples, stopOnFailure, checkpoint, resume);
+        /**
+         * Scores {@code samples} generated images (in [0, 1], one per row) after every epoch, e.g. the
+         * Frechet distance of {@code eval.FrechetScorer::distance}; lower is better.
+         */
+        public Options withFrechet(ToDoubleFunction<Tensor> s, int samples) {
+            return new Options(epochs, batch, seed, metrics, s, samples, stopOnFailure, checkpoint, resume);
         }
 
         public Options withStopOnFailure(boolean stop) {
-            return new Options(epochs, batch, seed, metrics, samplesDir, scorer, fdSamples, stop, checkpoint, resume);
+            return new Options(epochs, batch, seed, metrics, scorer, fdSamples, stop, checkpoint, resume);
         }
 
         public Options withCheckpoint(Path file, boolean resumeFromIt) {
-            return new Options(epochs, batch, seed, metrics, samplesDir, scorer, fdSamples, stopOnFailure, file, resumeFromIt);
+            return new Options(epochs, batch, seed, metrics, scorer, fdSamples, stopOnFailure, file, resumeFromIt);
         }
     }
 
@@ -97,6 +97,13 @@ public final class GanTrainer {
         }
 
         default void onEpoch(Epoch e) {
+        }
+
+        /**
+         * After every epoch: {@link #GRID} samples of the fixed noise, one image in [0, 1] per row
+         * (channels x size x size), e.g. to draw them; the tensor is reused, copy what you keep.
+         */
+        default void onSamples(int epoch, Tensor grid01) {
         }
     }
 
@@ -175,14 +182,11 @@ public final class GanTrainer {
                 double steps = (double) iterations * k;
                 gan.generate(fixed, grid);
                 double diversity = GanHealth.spread(grid) / Math.max(realSpread, 1e-12);
-                if (o.samplesDir() != null) {
-                    ImageGrid.images(o.samplesDir().resolve(String.format(Locale.ROOT, "samples-epoch-%03d.png", epoch)), grid,
-                            c.size(), c.size() * c.channels(), 8, 2);
-                }
+                l.onSamples(epoch, grid);
                 double fd = Double.NaN;
                 if (o.scorer() != null && stop == null) {
                     try (Workspace fw = new Workspace("gan-fd")) {
-                        fd = o.scorer().distance(gan.sample(o.fdSamples(), FD_NOISE, fw));
+                        fd = o.scorer().applyAsDouble(gan.sample(o.fdSamples(), FD_NOISE, fw));
                     }
                 }
                 List<GanHealth.Finding> findings = health.check(epoch, dSum / iterations, gSum / iterations, diversity);

@@ -1,5 +1,8 @@
-package dev.latent.io;
+package dev.latent.serve;
 
+import dev.latent.io.BadInputException;
+import dev.latent.io.ModelFile;
+import dev.latent.io.SafeTensors;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;

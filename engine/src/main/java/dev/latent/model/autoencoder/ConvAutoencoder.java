@@ -1,5 +1,6 @@
-package dev.latent.model;
+package dev.latent.model.autoencoder;
 
+import dev.latent.model.ModelFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -345,7 +346,7 @@ public final class ConvAutoencoder implements AutoCloseable {
     /**
      * The encoder as layers {@code {"type": "conv2d", "weight", "bias", "in_channels", "out_channels",
      * "kernel", "stride", "padding", "activation"}}, in order, ending at the code maps. Not servable by
-     * {@link dev.latent.io.Encoder} (dense encoders only): load this model and call {@link #encode}.
+     * {@link dev.latent.serve.Encoder} (dense encoders only): load this model and call {@link #encode}.
      */
     public ArrayNode encoderSpec() {
         ArrayNode a = JSON.createArrayNode();

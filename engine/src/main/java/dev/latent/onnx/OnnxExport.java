@@ -1,9 +1,12 @@
-package dev.latent.io;
+package dev.latent.onnx;
 
+import dev.latent.io.BadInputException;
+import dev.latent.io.ModelFile;
+import dev.latent.io.SafeTensors;
 import ai.onnx.proto.OnnxMl;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.latent.kernel.Activation;
-import dev.latent.model.Autoencoder;
+import dev.latent.model.autoencoder.Autoencoder;
 import dev.latent.nn.Param;
 import dev.latent.tensor.Tensor;
 import java.io.IOException;

@@ -1,5 +1,6 @@
-package dev.latent.model;
+package dev.latent.model.autoencoder;
 
+import dev.latent.model.ModelFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -45,7 +46,7 @@ import java.util.Map;
  * <p>In the layer chain the state is [h; x] (m + n values): ZeroPad lifts x to [0; x]; block 1 is a
  * {@link Residual} of Slice(x), Dense(n -> m), f, ZeroPad(0, n), so the state becomes [h_1; x];
  * block k is a Residual of Dense(m + n -> m) on the whole state (its weight is [W_k | U_k]), f,
- * ZeroPad(0, n); Slice(0, m) takes the code. The service {@link dev.latent.io.Encoder} reads the
+ * ZeroPad(0, n); Slice(0, m) takes the code. The service {@link dev.latent.serve.Encoder} reads the
  * blocks as a dense layer and "shared_input_residual" layers.
  */
 public final class ResidualAutoencoder implements AutoCloseable {
@@ -266,7 +267,7 @@ public final class ResidualAutoencoder implements AutoCloseable {
     }
 
     /**
-     * The encoder for {@link dev.latent.io.Encoder}: block 1 as {@code {"type": "dense", ...}} (it reads
+     * The encoder for {@link dev.latent.serve.Encoder}: block 1 as {@code {"type": "dense", ...}} (it reads
      * x alone), blocks 2..K as {@code {"type": "shared_input_residual", "weight", "bias", "activation"}}:
      * h = h + f(W [h; x] + b) with W of shape (m, m + n), x the encoder's input.
      */

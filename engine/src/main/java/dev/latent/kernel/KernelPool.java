@@ -1,31 +1,32 @@
-package dev.latent.kernel.simd;
+package dev.latent.kernel;
 
-import dev.latent.kernel.KernelThreads;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The one thread pool of the simd kernels: {@link KernelThreads#count()} - 1 persistent daemon workers
+ * The engine's one thread pool ({@link #SHARED}): {@link KernelThreads#count()} - 1 persistent daemon workers
  * plus the calling thread. {@link #run} is a parallel for over task indices that allocates nothing:
  * the job lives in fields of the pool, workers wait on a generation counter (a short spin, then park)
  * and take indices from an atomic counter, so a slow core simply takes fewer tasks.
  *
- * <p>Results must not depend on which thread runs a task (every kernel here partitions its output so
+ * <p>Results must not depend on which thread runs a task (every kernel partitions its output so
  * that each element is computed by exactly one task with a fixed operation order). That is what
  * lets a second concurrent caller, or a caller that is itself a worker, run its tasks serially
- * instead of waiting: the bits are the same.
+ * instead of waiting: the bits are the same. Code outside the kernels that splits its own work
+ * across the kernel threads (k-means' per-thread assignment) runs here too; its tasks must not call
+ * the multi-threaded kernels (use {@link Gemm#singleThreaded()}).
  */
-final class SimdPool {
+public final class KernelPool {
 
     /** A body of a parallel for: runs task {@code index}. */
-    interface Task {
+    public interface Task {
         void run(int index);
     }
 
     /** The shared pool. */
-    static final SimdPool SHARED = new SimdPool(KernelThreads.count());
+    public static final KernelPool SHARED = new KernelPool(KernelThreads.count());
 
     /**
      * Spin iterations (PAUSE, ~20-60 ns each) before a waiting thread parks: long enough to bridge the
@@ -43,10 +44,10 @@ final class SimdPool {
     private volatile Thread caller;
     private volatile Throwable failure;
 
-    SimdPool(int threads) {
+    public KernelPool(int threads) {
         workers = new Thread[Math.max(0, threads - 1)];
         for (int w = 0; w < workers.length; w++) {
-            Thread t = new Thread(this::workLoop, "latent-simd-" + (w + 1));
+            Thread t = new Thread(this::workLoop, "latent-kernel-" + (w + 1));
             t.setDaemon(true);
             workers[w] = t;
             t.start();
@@ -57,12 +58,12 @@ final class SimdPool {
      * Whether the workers may touch {@code segment}: false for memory of a confined arena owned by the
      * caller, whose kernels must then run on the calling thread.
      */
-    boolean shareable(MemorySegment segment) {
+    public boolean shareable(MemorySegment segment) {
         return workers.length == 0 || segment.isAccessibleBy(workers[0]);
     }
 
     /** Threads that run tasks, the caller included. */
-    int threads() {
+    public int threads() {
         return workers.length + 1;
     }
 
@@ -70,7 +71,7 @@ final class SimdPool {
      * Runs {@code body.run(i)} for every i in [0, count), in parallel when the pool is free, and returns
      * when all are done. An exception thrown by a task is rethrown here (the first one).
      */
-    void run(int count, Task body) {
+    public void run(int count, Task body) {
         if (count <= 0) {
             return;
         }

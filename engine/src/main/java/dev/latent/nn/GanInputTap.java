@@ -1,8 +1,6 @@
-package dev.latent.model;
+package dev.latent.nn;
 
 import dev.latent.kernel.Kernels;
-import dev.latent.nn.Layer;
-import dev.latent.nn.ParamSlab;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 

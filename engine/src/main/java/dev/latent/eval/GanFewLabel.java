@@ -1,7 +1,7 @@
-package dev.latent.model;
+package dev.latent.eval;
 
-import dev.latent.eval.Classifier;
-import dev.latent.eval.FewLabel;
+import dev.latent.model.Classifier;
+import dev.latent.model.gan.Gan;
 import dev.latent.kernel.Kernels;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;

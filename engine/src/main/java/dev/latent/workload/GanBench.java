@@ -1,5 +1,6 @@
-package dev.latent.model;
+package dev.latent.workload;
 
+import dev.latent.model.gan.Gan;
 import dev.latent.kernel.Kernels;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;

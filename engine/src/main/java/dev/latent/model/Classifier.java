@@ -1,4 +1,4 @@
-package dev.latent.eval;
+package dev.latent.model;
 
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;

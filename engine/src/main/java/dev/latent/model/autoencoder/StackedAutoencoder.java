@@ -1,10 +1,10 @@
-package dev.latent.model;
+package dev.latent.model.autoencoder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.latent.eval.Classifier;
+import dev.latent.model.Classifier;
 import dev.latent.io.BadInputException;
 import dev.latent.io.ModelFile;
 import dev.latent.io.SafeTensors;
@@ -44,7 +44,7 @@ import java.util.Set;
  * ({@code fine_tuned.enc1.weight} ... {@code fine_tuned.logits.bias}). {@code __metadata__.config}
  * holds the hyperparameters, the batch size the layers were built for and, when fine-tuned, the
  * classes and the classifier's batch size. {@code __metadata__.encoder} is the chain of encoder
- * layers for {@link dev.latent.io.Encoder}: the fine-tuned ones when present (the final model), else
+ * layers for {@link dev.latent.serve.Encoder}: the fine-tuned ones when present (the final model), else
  * the pretrained ones.
  */
 public final class StackedAutoencoder implements AutoCloseable {
@@ -215,7 +215,7 @@ public final class StackedAutoencoder implements AutoCloseable {
     }
 
     /**
-     * The encoder for {@link dev.latent.io.Encoder}: one dense layer per level, bottom up, from the
+     * The encoder for {@link dev.latent.serve.Encoder}: one dense layer per level, bottom up, from the
      * fine-tuned classifier when one is kept, else from the pretrained layers.
      */
     public ArrayNode encoderSpec() {

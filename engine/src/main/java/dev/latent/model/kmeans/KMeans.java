@@ -1,9 +1,9 @@
-package dev.latent.model;
+package dev.latent.model.kmeans;
 
 import dev.latent.kernel.Gemm;
 import dev.latent.kernel.Kernels;
 import dev.latent.kernel.Transpose;
-import dev.latent.kernel.simd.SimdThreads;
+import dev.latent.kernel.KernelPool;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.lang.foreign.MemorySegment;
@@ -527,7 +527,7 @@ public final class KMeans implements AutoCloseable {
         }
         MemorySegment xs = x.segment();
         MemorySegment cs = centroids.segment();
-        SimdThreads.run(parts, p -> {
+        KernelPool.SHARED.run(parts, p -> {
             Tensor dp = partDots[p];
             MemorySegment ds = dp.segment();
             int c1 = (int) ((long) (p + 1) * chunks / parts);
