@@ -1,5 +1,6 @@
 package dev.latent.model.autoencoder;
 
+import dev.latent.model.FeatureExtractor;
 import dev.latent.model.ModelFiles;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
@@ -48,7 +49,7 @@ import java.util.Map;
  * layer's activation may differ, e.g. linear as in Hinton and Salakhutdinov); then the mirror image,
  * ending in Dense(h_1 -> n) and the output activation.
  */
-public final class Autoencoder implements AutoCloseable {
+public final class Autoencoder implements FeatureExtractor {
 
     /** Builder: sizes, activations, tying, sparsity, denoising, weight decay, batch size, kernels. */
     public static final class Builder {
@@ -406,6 +407,28 @@ public final class Autoencoder implements AutoCloseable {
                 throw e;
             }
         }
+    }
+
+    @Override
+    public String kind() {
+        return "autoencoder";
+    }
+
+    @Override
+    public int[] inputShape() {
+        return new int[] {cfg.input};
+    }
+
+    /** The code size m: features are the codes f(x). */
+    @Override
+    public int featureSize() {
+        return codeSize();
+    }
+
+    @Override
+    public void features(Tensor x, Tensor out) {
+        requireShapes(x, out);
+        encode(x, out);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.latent.model.autoencoder;
 
+import dev.latent.model.FeatureExtractor;
 import dev.latent.model.ModelFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -42,7 +43,7 @@ import java.util.Map;
  * <p>Rows may be given flat, (N, C*H*W) as {@link dev.latent.data.Dataset} holds them, or as (N, C, H, W).
  * {@link #encode} writes the code maps flattened, (N, c_L*h_L*w_L) in (channel, row, column) order.
  */
-public final class ConvAutoencoder implements AutoCloseable {
+public final class ConvAutoencoder implements FeatureExtractor {
 
     public static final String KIND = "conv-autoencoder";
 
@@ -384,6 +385,23 @@ public final class ConvAutoencoder implements AutoCloseable {
                 throw e;
             }
         }
+    }
+
+    @Override
+    public String kind() {
+        return KIND;
+    }
+
+    /** Values per code: features are the flattened code maps f(x). */
+    @Override
+    public int featureSize() {
+        return codeSize();
+    }
+
+    @Override
+    public void features(Tensor x, Tensor out) {
+        requireShapes(x, out);
+        encode(x, out);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.latent.model.autoencoder;
 
+import dev.latent.model.FeatureExtractor;
 import dev.latent.model.ModelFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -49,7 +50,7 @@ import java.util.Map;
  * ZeroPad(0, n); Slice(0, m) takes the code. The service {@link dev.latent.serve.Encoder} reads the
  * blocks as a dense layer and "shared_input_residual" layers.
  */
-public final class ResidualAutoencoder implements AutoCloseable {
+public final class ResidualAutoencoder implements FeatureExtractor {
 
     public static final String KIND = "residual-autoencoder";
 
@@ -302,6 +303,28 @@ public final class ResidualAutoencoder implements AutoCloseable {
                 throw e;
             }
         }
+    }
+
+    @Override
+    public String kind() {
+        return KIND;
+    }
+
+    @Override
+    public int[] inputShape() {
+        return new int[] {inputSize()};
+    }
+
+    /** The code size: features are the codes f(x). */
+    @Override
+    public int featureSize() {
+        return codeSize();
+    }
+
+    @Override
+    public void features(Tensor x, Tensor out) {
+        requireShapes(x, out);
+        encode(x, out);
     }
 
     @Override

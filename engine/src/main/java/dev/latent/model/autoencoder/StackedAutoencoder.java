@@ -1,5 +1,6 @@
 package dev.latent.model.autoencoder;
 
+import dev.latent.model.FeatureExtractor;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -47,7 +48,7 @@ import java.util.Set;
  * layers for {@link dev.latent.serve.Encoder}: the fine-tuned ones when present (the final model), else
  * the pretrained ones.
  */
-public final class StackedAutoencoder implements AutoCloseable {
+public final class StackedAutoencoder implements FeatureExtractor {
 
     public static final String KIND = "stacked_autoencoder";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -65,6 +66,9 @@ public final class StackedAutoencoder implements AutoCloseable {
     private int batch;
     /** The kept fine-tuned classifier, owned (closed) by this stack; null when none. */
     private Classifier fineTuned;
+    /** Ping-pong buffers (max batch x widest layer) of {@link #features(Tensor, Tensor)}, made on first use. */
+    private Workspace featureScratch;
+    private Tensor[] pingPong;
 
     /**
      * @param rho, beta KL sparsity of every layer (beta 0 disables it)
@@ -110,19 +114,6 @@ public final class StackedAutoencoder implements AutoCloseable {
             b.klSparsity(rho, beta);
         }
         return b;
-    }
-
-    /** The top layer's codes of the rows of x (the frozen features before fine-tuning). */
-    public Tensor features(Tensor x, Workspace ws) {
-        requirePretrained();
-        Tensor in = x;
-        try (Workspace tmp = new Workspace("stack-features")) {
-            for (int i = 0; i < layers.size(); i++) {
-                Workspace target = i == layers.size() - 1 ? ws : tmp;
-                in = layers.get(i).encode(in, target);
-            }
-        }
-        return in;
     }
 
     /**
@@ -419,6 +410,58 @@ public final class StackedAutoencoder implements AutoCloseable {
     }
 
     @Override
+    public String kind() {
+        return KIND;
+    }
+
+    @Override
+    public int[] inputShape() {
+        return new int[] {input};
+    }
+
+    /** The top layer's size. */
+    @Override
+    public int featureSize() {
+        return codeSize();
+    }
+
+    /**
+     * The codes a model file of this stack serves: the fine-tuned encoder's top hidden layer when a
+     * fine-tuned classifier is kept ({@link #keep}), else the pretrained layers' top codes (the frozen
+     * features before fine-tuning). Chunks of the max batch through two reused buffers.
+     */
+    @Override
+    public void features(Tensor x, Tensor out) {
+        requireShapes(x, out);
+        requirePretrained();
+        int n = x.dim(0);
+        if (fineTuned != null) {
+            Sequential net = fineTuned.network();
+            int top = net.layers().size() - 2; // the activation below the logits
+            for (int from = 0; from < n; from += net.maxBatch()) {
+                int to = Math.min(n, from + net.maxBatch());
+                out.rows(from, to).copyFrom(net.forward(x.rows(from, to), false, top));
+            }
+            return;
+        }
+        if (pingPong == null) {
+            int widest = Arrays.stream(hidden).max().orElseThrow();
+            featureScratch = new Workspace("stack-features");
+            pingPong = new Tensor[] {featureScratch.allocate(batch, widest), featureScratch.allocate(batch, widest)};
+        }
+        for (int from = 0; from < n; from += batch) {
+            int to = Math.min(n, from + batch);
+            Tensor in = x.rows(from, to);
+            for (int i = 0; i < layers.size(); i++) {
+                Tensor target = i == layers.size() - 1 ? out.rows(from, to)
+                        : Tensor.wrap(pingPong[i % 2].segment(), pingPong[i % 2].offset(), to - from, hidden[i]);
+                layers.get(i).encode(in, target);
+                in = target;
+            }
+        }
+    }
+
+    @Override
     public void close() {
         for (Autoencoder a : layers) {
             a.close();
@@ -426,6 +469,11 @@ public final class StackedAutoencoder implements AutoCloseable {
         if (fineTuned != null) {
             fineTuned.close();
             fineTuned = null;
+        }
+        if (featureScratch != null) {
+            featureScratch.close();
+            featureScratch = null;
+            pingPong = null;
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.latent.model.gan;
 
+import dev.latent.model.FeatureExtractor;
 import dev.latent.nn.GanInputTap;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -64,7 +65,7 @@ import java.util.SplittableRandom;
  * implementations do: G changes too fast for running statistics to follow. Noise and data order come
  * from the seed; with the same seed and kernel provider a run repeats bit for bit.
  */
-public final class Gan implements AutoCloseable {
+public final class Gan implements FeatureExtractor {
 
     /** The generator's objective. */
     public enum GeneratorLoss { NON_SATURATING, MINIMAX;
@@ -194,6 +195,8 @@ public final class Gan implements AutoCloseable {
     private final Adam gOpt;
     private final Adam dOpt;
     private final Bce bce = Bce.withLogits();
+    /** Input buffer of {@link #features(Tensor, Tensor)} (max batch images), made on first use. */
+    private Tensor featureInput;
     private SplittableRandom rng;
 
     public Gan(Config cfg, Kernels kernels) {
@@ -499,30 +502,53 @@ public final class Gan implements AutoCloseable {
      * mode (running batch-norm statistics). Images are rows (N, C*S*S) in [0, 1].
      */
     public Tensor discriminatorFeatures(Tensor images01, Workspace out) {
-        int n = images01.dim(0);
-        int dim = featureSize();
-        Tensor f = out.allocate(n, dim);
-        try (Workspace tmp = new Workspace("gan-features")) {
-            Tensor x = tmp.allocate(cfg.maxBatch, cfg.channels, cfg.size, cfg.size);
-            for (int from = 0; from < n; from += cfg.maxBatch) {
-                int size = Math.min(cfg.maxBatch, n - from);
-                Tensor xb = x.rows(0, size);
-                Tensor src = images01.rows(from, from + size);
-                for (long i = 0; i < xb.size(); i++) {
-                    xb.set(i, src.get(i) * 2f - 1f);
-                }
-                d.forward(xb, false, D_ACT2);
-                for (int s = 0; s < size; s++) {
-                    long base = (long) (from + s) * dim;
-                    base = pool4(d.activation(D_ACT1), s, cfg.d1, cfg.size / 2, f, base);
-                    pool4(d.activation(D_ACT2), s, cfg.d2, cfg.size / 4, f, base);
-                }
-            }
-        }
+        Tensor f = out.allocate(images01.dim(0), featureSize());
+        features(images01, f);
         return f;
     }
 
+    @Override
+    public String kind() {
+        return KIND;
+    }
+
+    /** (channels, size, size): images in [0, 1], as the training data. */
+    @Override
+    public int[] inputShape() {
+        return new int[] {cfg.channels, cfg.size, cfg.size};
+    }
+
+    /**
+     * The discriminator's features ({@link #discriminatorFeatures}) of the images in the rows of
+     * images01 (n, C*S*S) in [0, 1], into out (n, {@link #featureSize()}); batches of the max batch
+     * through one input buffer made on first use.
+     */
+    @Override
+    public void features(Tensor images01, Tensor out) {
+        requireShapes(images01, out);
+        int n = images01.dim(0);
+        int dim = featureSize();
+        if (featureInput == null) {
+            featureInput = ws.allocate(cfg.maxBatch, cfg.channels, cfg.size, cfg.size);
+        }
+        for (int from = 0; from < n; from += cfg.maxBatch) {
+            int size = Math.min(cfg.maxBatch, n - from);
+            Tensor xb = featureInput.rows(0, size);
+            Tensor src = images01.rows(from, from + size);
+            for (long i = 0; i < xb.size(); i++) {
+                xb.set(i, src.get(i) * 2f - 1f);
+            }
+            d.forward(xb, false, D_ACT2);
+            for (int s = 0; s < size; s++) {
+                long base = (long) (from + s) * dim;
+                base = pool4(d.activation(D_ACT1), s, cfg.d1, cfg.size / 2, out, base);
+                pool4(d.activation(D_ACT2), s, cfg.d2, cfg.size / 4, out, base);
+            }
+        }
+    }
+
     /** Length of a {@link #discriminatorFeatures} row. */
+    @Override
     public int featureSize() {
         return (cfg.d1 + cfg.d2) * 16;
     }

@@ -1,5 +1,6 @@
 package dev.latent.model.hebbian;
 
+import dev.latent.model.FeatureExtractor;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -46,7 +47,7 @@ import java.util.SplittableRandom;
  * float32 values, so a model and its loaded copy give the same bits; training a loaded model continues
  * from the float32 weights (and the saved step count, so eta_t continues where it stopped).
  */
-public final class Hebbian {
+public final class Hebbian implements FeatureExtractor {
 
     /** The learning rules. */
     public enum Rule {
@@ -375,5 +376,32 @@ public final class Hebbian {
             throw new BadInputException(where + "." + name + " must be an integer >= 1, got " + v);
         }
         return v.asInt();
+    }
+
+    @Override
+    public String kind() {
+        return KIND;
+    }
+
+    @Override
+    public int[] inputShape() {
+        return new int[] {d};
+    }
+
+    /** One feature per unit: the projections y = W (x - mean). */
+    @Override
+    public int featureSize() {
+        return units;
+    }
+
+    @Override
+    public void features(Tensor x, Tensor out) {
+        requireShapes(x, out);
+        encode(x, out);
+    }
+
+    /** Nothing to free: the weights live on the heap. */
+    @Override
+    public void close() {
     }
 }

@@ -138,6 +138,8 @@ public final class KMeansFeatures implements AutoCloseable {
     private final Tensor centroids;
     private final float[] cnorm;
     private double inertia = Double.NaN;
+    /** (channels, height, width) of the training images, or null when unknown (a file without input_shape). */
+    private int[] imageShape;
 
     private KMeansFeatures(Config config, Kernels kernels, Workspace ws, Whitening whitening, Tensor centroids) {
         this.config = config;
@@ -182,6 +184,8 @@ public final class KMeansFeatures implements AutoCloseable {
             }
             KMeansFeatures f = new KMeansFeatures(c, kernels, ws, w, cent);
             f.inertia = inertia;
+            Patches.Image first = images.getFirst();
+            f.imageShape = new int[] {first.channels(), first.height(), first.width()};
             return f;
         } catch (RuntimeException e) {
             ws.close();
@@ -318,7 +322,12 @@ public final class KMeansFeatures implements AutoCloseable {
 
     /** Grey images viewing rows (N, h*w). */
     public static List<Patches.Image> images(Tensor rows, int h, int w) {
-        return IntStream.range(0, rows.dim(0)).mapToObj(i -> new Patches.Image(1, h, w, rows.row(i).toArray())).toList();
+        return images(rows, 1, h, w);
+    }
+
+    /** Images of c channels copied from rows (N, c*h*w), channel-major (CHW). */
+    public static List<Patches.Image> images(Tensor rows, int c, int h, int w) {
+        return IntStream.range(0, rows.dim(0)).mapToObj(i -> new Patches.Image(c, h, w, rows.row(i).toArray())).toList();
     }
 
     /** Receives the encoded map (gh * gw, k), row-major over the grid, of image {@code index}. */
@@ -410,20 +419,49 @@ public final class KMeansFeatures implements AutoCloseable {
     public void save(Path file, Map<String, String> provenance) throws IOException {
         Map<String, Tensor> t = new LinkedHashMap<>();
         putTensors("", t);
-        SafeTensors.write(file, t, metadata(config, provenance));
+        SafeTensors.write(file, t, metadata(config, imageShape, provenance));
     }
 
-    /** The metadata of a k-means model file whose first layer has config {@code c}. */
-    static Map<String, String> metadata(Config c, Map<String, String> provenance) {
+    /**
+     * The metadata of a k-means model file whose first layer has config {@code c} and was trained on
+     * images of {@code imageShape} (null: not written).
+     */
+    static Map<String, String> metadata(Config c, int[] imageShape, Map<String, String> provenance) {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", ModelFile.FORMAT);
         meta.put("format_version", Integer.toString(ModelFile.VERSION));
         meta.put("kind", KIND);
         meta.put("config", c.json());
+        if (imageShape != null) {
+            meta.put("input_shape", java.util.Arrays.toString(imageShape).replace(" ", ""));
+        }
         if (provenance != null) {
             meta.putAll(provenance);
         }
         return meta;
+    }
+
+    /** (channels, height, width) of the images this layer was trained on, or null when the file did not say. */
+    public int[] imageShape() {
+        return imageShape == null ? null : imageShape.clone();
+    }
+
+    /**
+     * {@code __metadata__.input_shape} of a k-means file: (channels, height, width) with channels equal to
+     * the config's and sides of at least one patch; null when absent (files written before it was saved).
+     */
+    static int[] imageShape(SafeTensors.Loaded l, Config c) {
+        if (!l.metadata().containsKey("input_shape")) {
+            return null;
+        }
+        JsonNode a = ModelFile.json(l, "input_shape");
+        if (!a.isArray() || a.size() != 3 || !a.get(0).isIntegralNumber() || !a.get(1).isIntegralNumber() || !a.get(2).isIntegralNumber()
+                || a.get(0).asInt() != c.channels() || a.get(1).asInt() < c.patch() || a.get(2).asInt() < c.patch()
+                || a.get(1).asLong() > 1 << 16 || a.get(2).asLong() > 1 << 16) {
+            throw new BadInputException(l.file() + ": __metadata__.input_shape must be [" + c.channels() + ", height, width] with sides"
+                    + " in " + c.patch() + "..65536, got " + a);
+        }
+        return new int[] {a.get(0).asInt(), a.get(1).asInt(), a.get(2).asInt()};
     }
 
     /** Adds this layer's tensors, names prefixed by {@code prefix}: centroids, whitening.mean, whitening.matrix. */
@@ -438,8 +476,16 @@ public final class KMeansFeatures implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             SafeTensors.Loaded l = SafeTensors.read(file, arena);
             ModelFile.requireKind(l, KIND);
-            return fromTensors(l, "", config(l, "config", ModelFile.json(l, "config")), kernels);
+            return firstLayer(l, config(l, "config", ModelFile.json(l, "config")), kernels);
         }
+    }
+
+    /** The first (or only) layer of a loaded k-means file, with its input shape. */
+    static KMeansFeatures firstLayer(SafeTensors.Loaded l, Config c, Kernels kernels) {
+        int[] shape = imageShape(l, c);
+        KMeansFeatures f = fromTensors(l, "", c, kernels);
+        f.imageShape = shape;
+        return f;
     }
 
     /** Parses a k-means config found in the metadata field {@code field}, naming the file on failure. */

@@ -1,5 +1,6 @@
 package dev.latent.model.kmeans;
 
+import dev.latent.model.FeatureExtractor;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -40,7 +41,7 @@ import java.util.SplittableRandom;
  * {@code maps} and the number of training {@code images}) and tensors {@code layer2.centroids},
  * {@code layer2.whitening.mean}, {@code layer2.whitening.matrix}.
  */
-public final class KMeansStack implements AutoCloseable {
+public final class KMeansStack implements FeatureExtractor {
 
     /**
      * The second layer: {@code patch} x {@code patch} windows of {@code maps} layer-1 maps at every
@@ -200,12 +201,21 @@ public final class KMeansStack implements AutoCloseable {
         if (second == null) {
             return first.features(imgs, out);
         }
-        int total = featureCount();
+        Tensor f = out.allocate(imgs.size(), featureCount());
+        fill(imgs, f);
+        return f;
+    }
+
+    /** Writes the features of every image into the rows of f (N, {@link #featureCount()}). */
+    private void fill(List<Patches.Image> imgs, Tensor f) {
+        if (second == null) {
+            first.maps(imgs, (img, map, gh, gw) -> KMeansFeatures.pool(map, gh, gw, f.row(img)));
+            return;
+        }
         int f1 = first.featureCount();
         int f2 = second.featureCount();
-        Tensor f = out.allocate(imgs.size(), total);
         if (imgs.isEmpty()) {
-            return f;
+            return;
         }
         // Rounds of whole layer-1 GEMM batches, so that layer 1's columns are bit for bit those of first.features.
         int unit = first.batchImages(imgs.getFirst().height(), imgs.getFirst().width());
@@ -224,7 +234,6 @@ public final class KMeansStack implements AutoCloseable {
             });
             second.maps(Arrays.asList(mapImages), (i, map, gh, gw) -> KMeansFeatures.pool(map, gh, gw, slice(f, base + i, f1, f2)));
         }
-        return f;
     }
 
     /** Features of the rows of a grey data set (N, h*w). */
@@ -240,7 +249,7 @@ public final class KMeansStack implements AutoCloseable {
     public void save(Path file, Map<String, String> provenance) throws IOException {
         Map<String, Tensor> t = new LinkedHashMap<>();
         first.putTensors("", t);
-        Map<String, String> meta = KMeansFeatures.metadata(first.config(), provenance);
+        Map<String, String> meta = KMeansFeatures.metadata(first.config(), first.imageShape(), provenance);
         if (second != null) {
             second.putTensors("layer2.", t);
             ObjectNode l2 = second.config().toJson();
@@ -285,7 +294,7 @@ public final class KMeansStack implements AutoCloseable {
                 }
                 nImages = j.path("images").asInt(0);
             }
-            KMeansFeatures first = KMeansFeatures.fromTensors(l, "", c1, kernels);
+            KMeansFeatures first = KMeansFeatures.firstLayer(l, c1, kernels);
             if (c2 == null) {
                 return of(first);
             }
@@ -296,6 +305,35 @@ public final class KMeansStack implements AutoCloseable {
                 throw e;
             }
         }
+    }
+
+    @Override
+    public String kind() {
+        return KMeansFeatures.KIND;
+    }
+
+    /** (channels, height, width) of the training images: the features are quadrant sums over that grid. */
+    @Override
+    public int[] inputShape() {
+        int[] shape = first.imageShape();
+        if (shape == null) {
+            throw new BadInputException("this k-means model file has no __metadata__.input_shape (written by an older latent):"
+                    + " train it again to use its features");
+        }
+        return shape;
+    }
+
+    @Override
+    public int featureSize() {
+        return featureCount();
+    }
+
+    /** Quadrant-pooled features of the images in the rows of x (n, channels * height * width). */
+    @Override
+    public void features(Tensor x, Tensor out) {
+        requireShapes(x, out);
+        int[] s = inputShape();
+        fill(KMeansFeatures.images(x, s[0], s[1], s[2]), out);
     }
 
     @Override
