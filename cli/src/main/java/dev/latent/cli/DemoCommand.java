@@ -123,56 +123,34 @@ final class DemoCommand implements Callable<Integer> {
                         stack.pretrain(pool.images(), Trainer.Config.of(stackEpochs, 128, seed), 3e-3,
                                 new ConsoleProgress("stacked autoencoder " + all.features() + "-" + join(stackSizes)));
                     }
-                    List<Features> features = new ArrayList<>();
-                    features.add(new Features("softmax on sparse autoencoder features", sae.encode(pool.images(), ws),
-                            sae.encode(test.images(), ws)));
+                    int[] testLabels = test.labels();
+                    int classes = all.classes();
+                    List<FewLabel.Row> rows = new ArrayList<>();
+                    rows.add(new FewLabel.Row("softmax on raw pixels", "raw",
+                            FewLabel.head(pool.images(), test.images(), testLabels, classes, Classifier.Settings.softmax(), k)));
+                    rows.add(new FewLabel.Row("MLP " + all.features() + "-" + hidden + "-" + classes + " by backprop on the labels alone", "bp",
+                            FewLabel.head(pool.images(), test.images(), testLabels, classes,
+                                    Classifier.Settings.mlp(hidden, Activation.SIGMOID), k)));
+                    rows.add(new FewLabel.Row("softmax on sparse autoencoder features", "sae",
+                            FewLabel.frozen(sae, pool.images(), test.images(), testLabels, classes, k, ws)));
                     if (corruption != null) {
-                        features.add(new Features("softmax on denoising autoencoder features", dae.encode(pool.images(), ws),
-                                dae.encode(test.images(), ws)));
+                        rows.add(new FewLabel.Row("softmax on denoising autoencoder features", "dae",
+                                FewLabel.frozen(dae, pool.images(), test.images(), testLabels, classes, k, ws)));
                     }
                     if (stackEpochs > 0) {
-                        features.add(new Features("softmax on stacked autoencoder " + join(stackSizes) + " features",
-                                stack.features(pool.images(), ws), stack.features(test.images(), ws)));
-                    }
-                    int[] poolLabels = pool.labels();
-                    int[] testLabels = test.labels();
-                    String mlp = "MLP " + all.features() + "-" + hidden + "-" + all.classes() + " by backprop on the labels alone";
-                    String tuned = "stacked autoencoder fine-tuned on the labels";
-                    List<FewLabel.Result> results = new ArrayList<>();
-                    for (int n : budgets) {
-                        Map<String, double[]> acc = new LinkedHashMap<>();
-                        acc.put("softmax on raw pixels", new double[draws]);
-                        acc.put(mlp, new double[draws]);
-                        features.forEach(f -> acc.put(f.name(), new double[draws]));
-                        if (stackEpochs > 0) {
-                            acc.put(tuned, new double[draws]);
-                        }
-                        for (int d = 0; d < draws; d++) {
-                            int[] rows = FewLabel.draw(poolLabels, allRows(pool.size()), n, 1000L * n + d);
-                            int[] y = FewLabel.labelsOf(pool, rows);
-                            Tensor xs = gather(pool.images(), rows, ws);
-                            long s = 17L * d + n;
-                            acc.get("softmax on raw pixels")[d] = score(xs, y, test.images(), testLabels, Classifier.Settings.softmax(),
-                                    s, k, all.classes());
-                            acc.get(mlp)[d] = score(xs, y, test.images(), testLabels, Classifier.Settings.mlp(hidden, Activation.SIGMOID),
-                                    s, k, all.classes());
-                            for (Features f : features) {
-                                acc.get(f.name())[d] = score(gather(f.pool(), rows, ws), y, f.test(), testLabels,
-                                        Classifier.Settings.softmax(), s, k, all.classes());
+                        rows.add(new FewLabel.Row("softmax on stacked autoencoder " + join(stackSizes) + " features", "stack",
+                                FewLabel.frozen(stack, pool.images(), test.images(), testLabels, classes, k, ws)));
+                        rows.add(new FewLabel.Row("stacked autoencoder fine-tuned on the labels", "stack-ft", draw -> {
+                            try (Workspace dw = new Workspace("fine-tune-draw");
+                                 Classifier c = stack.fineTune(FewLabel.gather(pool.images(), draw.rows(), dw), draw.labels(), classes,
+                                         Classifier.Settings.mlp(0, Activation.SIGMOID), draw.seed())) {
+                                return c.accuracy(test.images(), testLabels);
                             }
-                            if (stackEpochs > 0) {
-                                try (Classifier c = stack.fineTune(xs, y, all.classes(), Classifier.Settings.mlp(0, Activation.SIGMOID), s)) {
-                                    acc.get(tuned)[d] = c.accuracy(test.images(), testLabels);
-                                }
-                            }
-                            int draw = d;
-                            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "demo: %d labels/class, draw %d/%d:", n, d + 1, draws));
-                            acc.forEach((m, a) -> line.append(String.format(Locale.ROOT, "  %s %.3f", shortName(m), a[draw])));
-                            System.err.println(line);
-                        }
-                        acc.forEach((m, a) -> results.add(new FewLabel.Result(m, n, a)));
+                        }));
                     }
-                    printTable(stdout, results);
+                    List<FewLabel.Result> results = FewLabel.run(pool.labels(), budgets.stream().mapToInt(Integer::intValue).toArray(), draws,
+                            rows, line -> System.err.println("demo: " + line));
+                    FewLabel.printTable(stdout, results);
                     writeJson(results, all, pool.size(), test.size(), h, sae, (System.nanoTime() - t0) * 1e-9, k);
                     stdout.printf(Locale.ROOT, "wrote %s/{filters.png, reconstructions.png, loss.png, results.json, metrics.jsonl, model.safetensors} in %.0f s%n",
                             out, (System.nanoTime() - t0) * 1e-9);
@@ -183,52 +161,8 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    /**
-     * Codes of the pool and test images under one learned representation, standardized with the
-     * pool's column statistics ({@link FewLabel#standardize}).
-     */
-    private record Features(String name, Tensor pool, Tensor test) {
-        Features {
-            FewLabel.standardize(pool, test);
-        }
-    }
-
-    private static String shortName(String method) {
-        if (method.startsWith("softmax on raw")) {
-            return "raw";
-        }
-        if (method.startsWith("MLP")) {
-            return "bp";
-        }
-        if (method.contains("fine-tuned")) {
-            return "stack-ft";
-        }
-        if (method.contains("stacked")) {
-            return "stack";
-        }
-        return method.contains("denoising") ? "dae" : "sae";
-    }
-
     private static String join(int[] sizes) {
         return String.join("-", java.util.stream.IntStream.of(sizes).mapToObj(Integer::toString).toList());
-    }
-
-    static int[] allRows(int n) {
-        return java.util.stream.IntStream.range(0, n).toArray();
-    }
-
-    static Tensor gather(Tensor src, int[] rows, Workspace ws) {
-        Tensor t = ws.allocate(rows.length, src.rowSize());
-        for (int i = 0; i < rows.length; i++) {
-            t.row(i).copyFrom(src.row(rows[i]));
-        }
-        return t;
-    }
-
-    static double score(Tensor x, int[] y, Tensor testX, int[] testY, Classifier.Settings s, long seed, Kernels k, int classes) {
-        try (Classifier c = Classifier.train(x, y, classes, s, seed, k)) {
-            return c.accuracy(testX, testY);
-        }
     }
 
     private void writePictures(Autoencoder sae, Dataset test, History h) throws Exception {
@@ -252,41 +186,11 @@ final class DemoCommand implements Callable<Integer> {
                 "loss (1/2 sum of squares per image)", series);
     }
 
-    static void printTable(PrintWriter out, List<FewLabel.Result> results) {
-        List<Integer> ns = results.stream().map(FewLabel.Result::labelsPerClass).distinct().toList();
-        List<String> methods = results.stream().map(FewLabel.Result::method).distinct().toList();
-        int w = methods.stream().mapToInt(String::length).max().orElse(10);
-        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s", "test accuracy (mean +- std)"));
-        for (int n : ns) {
-            head.append(String.format(Locale.ROOT, "  %15s", n + " labels/class"));
-        }
-        out.println(head);
-        for (String m : methods) {
-            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s", m));
-            for (int n : ns) {
-                FewLabel.Result r = results.stream().filter(x -> x.method().equals(m) && x.labelsPerClass() == n).findFirst().orElseThrow();
-                line.append(String.format(Locale.ROOT, "  %8.1f +- %4.1f", 100 * r.mean(), 100 * r.std()));
-            }
-            out.println(line);
-        }
-    }
-
     private void writeJson(List<FewLabel.Result> results, Dataset all, int pool, int test, History h, Autoencoder sae,
                            double seconds, Kernels k) throws Exception {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = json.createObjectNode();
-        ArrayNode ms = root.putArray("methods");
-        for (FewLabel.Result r : results) {
-            ObjectNode o = ms.addObject();
-            o.put("name", r.method());
-            o.put("labels_per_class", r.labelsPerClass());
-            o.put("accuracy_mean", r.mean());
-            o.put("accuracy_std", r.std());
-            ArrayNode a = o.putArray("accuracies");
-            for (double v : r.accuracies()) {
-                a.add(v);
-            }
-        }
+        root.set("methods", FewLabel.json(results));
         ObjectNode data = root.putObject("data");
         data.put("name", all.name());
         data.put("pool", pool);

@@ -21,7 +21,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code latent encode}: the codes of every image of a data set under a trained model, written as
+ * {@code latent encode}: the codes (features, through the {@link Encoder}) of every image of a data set
+ * under a trained model of any kind, written as
  * safetensors (tensor "codes" (N, m), plus "labels" when the data has them) or CSV (one row per
  * image; the label first when known). Output is written to a temporary file and renamed.
  */
@@ -58,7 +59,7 @@ final class EncodeCommand implements Callable<Integer> {
              Workspace ws = new Workspace("encode")) {
             Encoder enc = allowNonFinite ? base.allowNonFinite() : base;
             if (data.features() != enc.inputSize()) {
-                throw new IllegalArgumentException(data.name() + ": images have " + data.features() + " pixels but " + model
+                throw new dev.latent.io.BadInputException(data.name() + ": images have " + data.features() + " pixels but " + model
                         + " encodes rows of " + enc.inputSize());
             }
             Tensor codes = ws.allocate(data.size(), enc.codeSize());

@@ -5,12 +5,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latent.data.Dataset;
 import dev.latent.eval.FewLabel;
+import dev.latent.model.Classifier;
 import dev.latent.io.ModelFile;
 import dev.latent.kernel.Kernels;
 import dev.latent.eval.FrechetScorer;
 import dev.latent.model.gan.Gan;
 import dev.latent.eval.GanArithmetic;
-import dev.latent.eval.GanFewLabel;
 import dev.latent.model.gan.GanHealth;
 import dev.latent.model.gan.GanTrainer;
 import dev.latent.tensor.Tensor;
@@ -171,21 +171,26 @@ final class GanJob implements TrainJob {
         int[] budgets = {1, 10, 100};
         System.err.printf(Locale.ROOT, "dcgan: few-label protocol, D features (%d) vs pixels, n = %s per class%n",
                 gan.featureSize(), Arrays.toString(budgets));
-        List<FewLabel.Result> results = GanFewLabel.run(gan, data.images(), data.labels(), split, budgets,
-                o.getInt("draws", 5), o.seed(), kernels);
-        ObjectMapper m = new ObjectMapper();
-        ArrayNode a = m.createArrayNode();
-        out.println("few-label test accuracy (softmax, mean +- std over draws, " + split.test().length + " test images):");
-        for (FewLabel.Result r : results) {
-            ObjectNode j = a.addObject();
-            j.put("method", r.method());
-            j.put("labels_per_class", r.labelsPerClass());
-            j.put("mean", r.mean());
-            j.put("std", r.std());
-            ArrayNode acc = j.putArray("accuracies");
-            Arrays.stream(r.accuracies()).forEach(acc::add);
-            out.printf(Locale.ROOT, "  n=%-4d %-7s %.4f +- %.4f%n", r.labelsPerClass(), r.method(), r.mean(), r.std());
+        List<FewLabel.Result> results;
+        try (Workspace ws = new Workspace("dcgan-fewlabel")) {
+            Tensor pool = FewLabel.gather(data.images(), split.pool(), ws);
+            Tensor test = FewLabel.gather(data.images(), split.test(), ws);
+            int[] poolLabels = FewLabel.labelsOf(data, split.pool());
+            int[] testLabels = FewLabel.labelsOf(data, split.test());
+            List<FewLabel.Row> rows = List.of(
+                    new FewLabel.Row("softmax on raw pixels", "raw",
+                            FewLabel.head(pool, test, testLabels, data.classes(), Classifier.Settings.softmax(), kernels)),
+                    new FewLabel.Row("softmax on D features (gan-d, " + gan.featureSize() + ")", "gan-d",
+                            FewLabel.frozen(gan, pool, test, testLabels, data.classes(), kernels, ws)));
+            results = FewLabel.run(poolLabels, budgets, o.getInt("draws", 5), rows, System.err::println);
         }
+        out.println("few-label test accuracy (" + split.test().length + " test images):");
+        FewLabel.printTable(out, results);
+        ObjectMapper m = new ObjectMapper();
+        ObjectNode a = m.createObjectNode();
+        a.set("methods", FewLabel.json(results));
+        a.put("pool", split.pool().length);
+        a.put("test", split.test().length);
         Files.writeString(o.out().resolve("fewlabel.json"), m.writerWithDefaultPrettyPrinter().writeValueAsString(a));
     }
 

@@ -88,7 +88,7 @@ final class KMeansJob implements TrainJob {
                             System.err::println);
                     f = r.features();
                     data = r.pool() + " unlabeled pool images of " + ds.name() + " (" + r.test() + " held out)";
-                    printTable(out, r.results());
+                    FewLabel.printTable(out, r.results());
                 } else {
                     f = KMeansStack.train(Patches.of(ds), c, layer2, k);
                 }
@@ -104,25 +104,5 @@ final class KMeansJob implements TrainJob {
                             Arrays.toString(f.maps()), f.second().inertia()) : "", model, picture);
         }
         return 0;
-    }
-
-    static void printTable(PrintWriter out, List<FewLabel.Result> results) {
-        List<Integer> ns = results.stream().map(FewLabel.Result::labelsPerClass).distinct().toList();
-        List<String> methods = results.stream().map(FewLabel.Result::method).distinct().toList();
-        int w = methods.stream().mapToInt(String::length).max().orElse(10);
-        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s", "test accuracy % (mean +- std)"));
-        for (int n : ns) {
-            head.append(String.format(Locale.ROOT, "  %15s", n + " labels/class"));
-        }
-        out.println(head);
-        for (String m : methods) {
-            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s", m));
-            for (int n : ns) {
-                FewLabel.Result r = results.stream().filter(x -> x.method().equals(m) && x.labelsPerClass() == n).findFirst().orElseThrow();
-                line.append(String.format(Locale.ROOT, "  %8.1f +- %4.1f", 100 * r.mean(), 100 * r.std()));
-            }
-            out.println(line);
-        }
-        out.flush();
     }
 }

@@ -1,27 +1,57 @@
 package dev.latent.eval;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latent.data.Dataset;
+import dev.latent.kernel.Kernels;
+import dev.latent.model.Classifier;
+import dev.latent.model.FeatureExtractor;
 import dev.latent.tensor.Tensor;
+import dev.latent.tensor.Workspace;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
 
 /**
- * The few-label protocol. A labelled data set is split once (stratified, seeded) into a pool and a
- * held-out test set. Every pool image is unlabeled data for the unsupervised learners; for each label
- * budget n (per class) and each draw seed, n labelled examples per class are drawn from the pool and a
- * method trains on them; it is scored on the test set. Results are mean and standard deviation of
- * test accuracy over the draws.
+ * The few-label protocol, the one every table of latent uses (demo, fewlabel, the k-means and DCGAN
+ * jobs). A labelled data set is split once (stratified, seeded: {@link #split}) into a pool and a
+ * held-out test set. Every pool image is unlabeled data for the unsupervised learners. For each label
+ * budget n (per class) and draw d, n labelled examples per class are drawn from the whole pool with
+ * seed {@link #drawSeed}(n, d); every method of the table trains on the same draw (its head seeded with
+ * {@link #headSeed}(n, d)) and is scored on the whole test set. Frozen features are standardized with
+ * the pool's column statistics ({@link #standardize}, no label used) and read by the softmax head
+ * ({@link Classifier.Settings#softmax()}). Results ({@link Result}: mean and sample standard deviation
+ * of test accuracy over the draws) print as one table ({@link #printTable}) and one JSON schema
+ * ({@link #json}: name, labels_per_class, accuracy_mean, accuracy_std, accuracies).
  */
 public final class FewLabel {
+
+    /** One labelled draw: {@code rows} index the pool, {@code labels} are theirs, {@code seed} seeds the head. */
+    public record Draw(int labelsPerClass, int index, int[] rows, int[] labels, long seed) {
+    }
+
+    /** A row of the table: trains on a draw and returns its test accuracy. */
+    @FunctionalInterface
+    public interface Method {
+        double accuracy(Draw draw);
+    }
+
+    /** A method with its row name and a short name for progress lines. */
+    public record Row(String name, String shortName, Method method) {
+    }
 
     /** The per-class draws of one (n, seed): indices into the pool. */
     public record Split(int[] pool, int[] test) {
     }
 
     /** One method's accuracy at one label budget over all draws. */
-    public record Result(String method, int labelsPerClass, double[] accuracies) {
+    public record Result(String name, int labelsPerClass, double[] accuracies) {
         public double mean() {
             return Arrays.stream(accuracies).average().orElse(Double.NaN);
         }
@@ -92,6 +122,145 @@ public final class FewLabel {
             out[i] = d.label(rows[i]);
         }
         return out;
+    }
+
+    /** The seed of draw d at n labels per class. */
+    public static long drawSeed(int labelsPerClass, int d) {
+        return 1000L * labelsPerClass + d;
+    }
+
+    /** The seed of the heads trained on draw d at n labels per class. */
+    public static long headSeed(int labelsPerClass, int d) {
+        return 17L * d + labelsPerClass;
+    }
+
+    /**
+     * Runs every row on the same draws: for each budget n and draw d, {@code n} labelled pool rows per
+     * class ({@link #draw} from all of the pool with {@link #drawSeed}); {@code progress} gets one line per
+     * draw. Results are in the order budgets x rows.
+     */
+    public static List<Result> run(int[] poolLabels, int[] budgets, int draws, List<Row> rows, Consumer<String> progress) {
+        if (draws < 1) {
+            throw new IllegalArgumentException("draws must be >= 1, got " + draws);
+        }
+        int[] all = IntStream.range(0, poolLabels.length).toArray();
+        List<Result> out = new ArrayList<>();
+        for (int n : budgets) {
+            if (n < 1) {
+                throw new IllegalArgumentException("labels per class must be >= 1, got " + n);
+            }
+            double[][] acc = new double[rows.size()][draws];
+            for (int d = 0; d < draws; d++) {
+                int[] chosen = draw(poolLabels, all, n, drawSeed(n, d));
+                int[] y = new int[chosen.length];
+                for (int i = 0; i < chosen.length; i++) {
+                    y[i] = poolLabels[chosen[i]];
+                }
+                Draw draw = new Draw(n, d, chosen, y, headSeed(n, d));
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "few-label: %d labels/class, draw %d/%d:", n, d + 1, draws));
+                for (int m = 0; m < rows.size(); m++) {
+                    acc[m][d] = rows.get(m).method().accuracy(draw);
+                    if (!Double.isFinite(acc[m][d])) {
+                        throw new IllegalStateException(rows.get(m).name() + ": accuracy " + acc[m][d] + " at " + n + " labels/class, draw " + d);
+                    }
+                    line.append(String.format(Locale.ROOT, "  %s %.3f", rows.get(m).shortName(), acc[m][d]));
+                }
+                progress.accept(line.toString());
+            }
+            for (int m = 0; m < rows.size(); m++) {
+                out.add(new Result(rows.get(m).name(), n, acc[m]));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A head of settings {@code s} trained on the drawn rows of {@code pool} (pool size x d) and scored on
+     * {@code test} (rows of d with testLabels): the row for raw pixels and for backprop alone. Features
+     * are used as they are: standardize them first ({@link #frozen}).
+     */
+    public static Method head(Tensor pool, Tensor test, int[] testLabels, int classes, Classifier.Settings s, Kernels kernels) {
+        if (test.dim(0) != testLabels.length || test.rowSize() != pool.rowSize()) {
+            throw new IllegalArgumentException("head: pool rows of " + pool.rowSize() + ", test " + Tensor.format(test.shape())
+                    + " with " + testLabels.length + " labels");
+        }
+        return draw -> {
+            try (Workspace ws = new Workspace("few-label-draw")) {
+                Tensor x = gather(pool, draw.rows(), ws);
+                try (Classifier c = Classifier.train(x, draw.labels(), classes, s, draw.seed(), kernels)) {
+                    return c.accuracy(test, testLabels);
+                }
+            }
+        };
+    }
+
+    /**
+     * Frozen features: standardizes {@code poolFeatures} and {@code testFeatures} in place with the
+     * pool's statistics ({@link #standardize}) and returns the softmax head on them.
+     */
+    public static Method frozen(Tensor poolFeatures, Tensor testFeatures, int[] testLabels, int classes, Kernels kernels) {
+        standardize(poolFeatures, testFeatures);
+        return head(poolFeatures, testFeatures, testLabels, classes, Classifier.Settings.softmax(), kernels);
+    }
+
+    /**
+     * The features of a model (any kind, through the feature interface) of the pool and test images, in
+     * tensors of {@code ws}, as {@link #frozen} features. The model's input shape must match the images'.
+     */
+    public static Method frozen(FeatureExtractor model, Tensor poolImages, Tensor testImages, int[] testLabels, int classes,
+                                Kernels kernels, Workspace ws) {
+        if (poolImages.rowSize() != model.inputSize()) {
+            throw new dev.latent.io.BadInputException(model.kind() + " model reads inputs of shape " + Tensor.format(model.inputShape())
+                    + " (" + model.inputSize() + " values), the images have " + poolImages.rowSize());
+        }
+        return frozen(model.features(poolImages, ws), model.features(testImages, ws), testLabels, classes, kernels);
+    }
+
+    /** Rows {@code rows} of src, copied into a new tensor of ws. */
+    public static Tensor gather(Tensor src, int[] rows, Workspace ws) {
+        Tensor t = ws.allocate(rows.length, src.rowSize());
+        for (int i = 0; i < rows.length; i++) {
+            t.row(i).copyFrom(src.row(rows[i]));
+        }
+        return t;
+    }
+
+    /** The table: one line per row name, one column per budget, accuracy in percent as mean +- std. */
+    public static void printTable(PrintWriter out, List<Result> results) {
+        List<Integer> ns = results.stream().map(Result::labelsPerClass).distinct().toList();
+        List<String> names = results.stream().map(Result::name).distinct().toList();
+        int w = names.stream().mapToInt(String::length).max().orElse(10);
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s", "test accuracy (mean +- std)"));
+        for (int n : ns) {
+            head.append(String.format(Locale.ROOT, "  %15s", n + " labels/class"));
+        }
+        out.println(head);
+        for (String m : names) {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-" + w + "s", m));
+            for (int n : ns) {
+                Result r = results.stream().filter(x -> x.name().equals(m) && x.labelsPerClass() == n).findFirst().orElseThrow();
+                line.append(String.format(Locale.ROOT, "  %8.1f +- %4.1f", 100 * r.mean(), 100 * r.std()));
+            }
+            out.println(line);
+        }
+        out.flush();
+    }
+
+    /** The results as the one JSON schema: [{name, labels_per_class, accuracy_mean, accuracy_std, accuracies}]. */
+    public static ArrayNode json(List<Result> results) {
+        ArrayNode a = JsonNodeFactory.instance.arrayNode();
+        for (Result r : results) {
+            ObjectNode o = a.addObject();
+            o.put("name", r.name());
+            o.put("labels_per_class", r.labelsPerClass());
+            o.put("accuracy_mean", r.mean());
+            o.put("accuracy_std", r.std());
+            ArrayNode acc = o.putArray("accuracies");
+            for (double v : r.accuracies()) {
+                acc.add(v);
+            }
+        }
+        return a;
     }
 
     private static int[] members(int[] labels, int c) {

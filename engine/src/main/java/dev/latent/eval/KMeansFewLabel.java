@@ -11,13 +11,12 @@ import dev.latent.tensor.Workspace;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.stream.IntStream;
 
 /**
- * The few-label protocol ({@link FewLabel}) for clustering-learning features: k-means features are
- * learned from patches of the unlabeled pool only, every pool and test image is turned into 4k
- * quadrant-pooled features, standardized with the pool's mean and standard deviation, and softmax
- * regression on them is compared with softmax regression on raw pixels, for each label budget and draw.
+ * The k-means experiment of the few-label protocol ({@link FewLabel}): k-means features are learned
+ * from patches of the unlabeled pool only, every pool and test image is turned into 4k quadrant-pooled
+ * features, standardized with the pool's statistics, and the protocol's rows compare softmax on them
+ * (per layer and both) with softmax on raw pixels.
  */
 public final class KMeansFewLabel {
 
@@ -54,47 +53,25 @@ public final class KMeansFewLabel {
                 FewLabel.standardize(poolF, testF);
                 log.accept(String.format(java.util.Locale.ROOT, "k-means: %d features for %d images in %.1f s",
                         f.featureCount(), pool.size() + test.size(), (System.nanoTime() - t0) * 1e-9));
-                int[] poolLabels = pool.labels();
                 int[] testLabels = test.labels();
-                int[] rowsAll = IntStream.range(0, pool.size()).toArray();
                 int f1 = f.first().featureCount();
                 int total = f.featureCount();
-                // Column ranges of the standardized features scored per draw: layer 1, then layer 2 and both.
-                List<int[]> cols = new ArrayList<>(List.of(new int[] {0, f1}));
-                List<String> names = new ArrayList<>(List.of("softmax on raw pixels",
-                        "softmax on k-means features (" + config.encoding() + ", k=" + config.k() + ")"));
+                // Rows on the same draws: raw pixels, layer 1 (its columns of the standardized features),
+                // then layer 2 alone and both layers.
+                List<FewLabel.Row> rows = new ArrayList<>();
+                rows.add(new FewLabel.Row("softmax on raw pixels", "raw",
+                        FewLabel.head(pool.images(), test.images(), testLabels, all.classes(), Classifier.Settings.softmax(), k)));
+                rows.add(new FewLabel.Row("softmax on k-means features (" + config.encoding() + ", k=" + config.k() + ")", "k-means",
+                        FewLabel.head(columns(poolF, 0, f1, ws), columns(testF, 0, f1, ws), testLabels, all.classes(),
+                                Classifier.Settings.softmax(), k)));
                 if (f.layers() == 2) {
-                    cols.add(new int[] {f1, total});
-                    cols.add(new int[] {0, total});
-                    names.add("softmax on k-means layer 2 (k=" + layer2.k() + ", " + layer2.maps() + " maps)");
-                    names.add("softmax on k-means layers 1+2");
+                    rows.add(new FewLabel.Row("softmax on k-means layer 2 (k=" + layer2.k() + ", " + layer2.maps() + " maps)", "layer2",
+                            FewLabel.head(columns(poolF, f1, total, ws), columns(testF, f1, total, ws), testLabels, all.classes(),
+                                    Classifier.Settings.softmax(), k)));
+                    rows.add(new FewLabel.Row("softmax on k-means layers 1+2", "both",
+                            FewLabel.head(poolF, testF, testLabels, all.classes(), Classifier.Settings.softmax(), k)));
                 }
-                List<Tensor[]> sets = new ArrayList<>();
-                for (int[] c : cols) {
-                    sets.add(new Tensor[] {columns(poolF, c[0], c[1], ws), columns(testF, c[0], c[1], ws)});
-                }
-                List<FewLabel.Result> results = new ArrayList<>();
-                for (int n : budgets) {
-                    double[][] acc = new double[names.size()][draws];
-                    for (int d = 0; d < draws; d++) {
-                        int[] rows = FewLabel.draw(poolLabels, rowsAll, n, 1000L * n + d);
-                        int[] y = FewLabel.labelsOf(pool, rows);
-                        long s = 17L * d + n;
-                        StringBuilder line = new StringBuilder();
-                        try (Workspace draw = new Workspace("draw")) {
-                            acc[0][d] = score(gather(pool.images(), rows, draw), y, test.images(), testLabels, s, k, all.classes());
-                            line.append(String.format(java.util.Locale.ROOT, "raw %.3f", acc[0][d]));
-                            for (int m = 0; m < sets.size(); m++) {
-                                acc[1 + m][d] = score(gather(sets.get(m)[0], rows, draw), y, sets.get(m)[1], testLabels, s, k, all.classes());
-                                line.append(String.format(java.util.Locale.ROOT, "  k-means[%d] %.3f", m, acc[1 + m][d]));
-                            }
-                        }
-                        log.accept(String.format(java.util.Locale.ROOT, "few-label: %d labels/class, draw %d/%d: %s", n, d + 1, draws, line));
-                    }
-                    for (int m = 0; m < names.size(); m++) {
-                        results.add(new FewLabel.Result(names.get(m), n, acc[m]));
-                    }
-                }
+                List<FewLabel.Result> results = FewLabel.run(pool.labels(), budgets, draws, rows, log);
                 return new Outcome(results, f, pool.size(), test.size());
             } catch (RuntimeException e) {
                 f.close();
@@ -115,19 +92,5 @@ public final class KMeansFewLabel {
                     t.segment(), (t.offset() + (long) i * (to - from)) * Float.BYTES, (long) (to - from) * Float.BYTES);
         }
         return t;
-    }
-
-    static Tensor gather(Tensor src, int[] rows, Workspace ws) {
-        Tensor t = ws.allocate(rows.length, src.rowSize());
-        for (int i = 0; i < rows.length; i++) {
-            t.row(i).copyFrom(src.row(rows[i]));
-        }
-        return t;
-    }
-
-    private static double score(Tensor x, int[] y, Tensor testX, int[] testY, long seed, Kernels k, int classes) {
-        try (Classifier c = Classifier.train(x, y, classes, Classifier.Settings.softmax(), seed, k)) {
-            return c.accuracy(testX, testY);
-        }
     }
 }

@@ -7,14 +7,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
 import dev.latent.kernel.Transpose;
+import dev.latent.model.FeatureExtractor;
 import dev.latent.tensor.Tensor;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A trained encoder for services: loaded from a latent model file (the file is mapped, the weights are
@@ -27,14 +31,20 @@ import java.util.List;
  * }
  * }</pre>
  *
- * Layers ({@code __metadata__.encoder}): {@code "dense"}, y = f(W x + b) on the previous layer's
+ * <p>Every model kind is served through the feature interface ({@link FeatureExtractor}; the Encoder
+ * is one, and its code is the model's features). Dense kinds ({@link ModelKinds#isDense}: autoencoder,
+ * residual and stacked autoencoders) run from the mapped file itself; the other kinds (conv
+ * autoencoder, k-means, DCGAN discriminator, Hebbian) are loaded by {@link ModelKinds#load}, one copy
+ * per calling thread, so that concurrent calls never share a model's buffers.
+ *
+ * <p>Dense layers ({@code __metadata__.encoder}): {@code "dense"}, y = f(W x + b) on the previous layer's
  * output; {@code "shared_input_residual"} (the residual autoencoder), h = h + f(W [h; x] + b) with W of
  * shape (m, m + n): the previous output h and the encoder's own input x side by side.
  *
  * <p>Inputs containing NaN or infinity are rejected with a {@link BadInputException} naming the row and
  * column, unless {@link #allowNonFinite()} was asked for (then they propagate).
  */
-public final class Encoder implements AutoCloseable {
+public final class Encoder implements FeatureExtractor {
 
     /** Rows processed per kernel call; larger batches are encoded in chunks of this size. */
     public static final int CHUNK = 256;
@@ -57,24 +67,65 @@ public final class Encoder implements AutoCloseable {
         }
     }
 
+    /**
+     * The models of a non-dense kind: one per calling thread (the first, loaded with the Encoder, goes to
+     * the first thread that calls), all closed with the Encoder.
+     */
+    private static final class PerThread {
+        private final List<FeatureExtractor> all = new CopyOnWriteArrayList<>();
+        private final ThreadLocal<FeatureExtractor> mine;
+
+        PerThread(Path file, Kernels kernels, FeatureExtractor first) {
+            all.add(first);
+            java.util.concurrent.atomic.AtomicReference<FeatureExtractor> unclaimed = new java.util.concurrent.atomic.AtomicReference<>(first);
+            mine = ThreadLocal.withInitial(() -> {
+                FeatureExtractor f = unclaimed.getAndSet(null);
+                if (f != null) {
+                    return f;
+                }
+                try {
+                    f = ModelKinds.load(file, kernels);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(file + ": cannot load another copy of the model for this thread", e);
+                }
+                all.add(f);
+                return f;
+            });
+        }
+
+        void close() {
+            for (FeatureExtractor f : all) {
+                f.close();
+            }
+            all.clear();
+        }
+    }
+
     private final Path file;
+    private final String kind;
+    private final int[] inputShape;
     private final Arena arena;
     private final Kernels kernels;
     private final DenseLayer[] layers;
+    private final PerThread models;
     private final int inputSize;
     private final int codeSize;
     private final int widest;
     private final boolean checkFinite;
     private final ThreadLocal<MemorySegment[]> scratch;
 
-    private Encoder(Path file, Arena arena, Kernels kernels, List<DenseLayer> layers, boolean checkFinite) {
+    private Encoder(Path file, String kind, Arena arena, Kernels kernels, List<DenseLayer> layers, PerThread models, int[] inputShape,
+                    int codeSize, boolean checkFinite) {
         this.file = file;
+        this.kind = kind;
         this.arena = arena;
         this.kernels = kernels;
-        this.layers = layers.toArray(DenseLayer[]::new);
-        this.inputSize = layers.getFirst().in();
-        this.codeSize = layers.getLast().out();
-        this.widest = Math.max(inputSize, layers.stream().mapToInt(DenseLayer::out).max().orElseThrow());
+        this.layers = layers == null ? null : layers.toArray(DenseLayer[]::new);
+        this.models = models;
+        this.inputShape = inputShape.clone();
+        this.inputSize = Arrays.stream(inputShape).reduce(1, Math::multiplyExact);
+        this.codeSize = codeSize;
+        this.widest = Math.max(inputSize, layers == null ? codeSize : layers.stream().mapToInt(DenseLayer::out).max().orElseThrow());
         this.checkFinite = checkFinite;
         this.scratch = ThreadLocal.withInitial(() -> {
             synchronized (this) {
@@ -92,12 +143,19 @@ public final class Encoder implements AutoCloseable {
         return load(file, Kernels.current());
     }
 
-    /** Loads the encoder of a latent model file, computing with {@code kernels}. */
+    /** Loads the encoder of a latent model file of any kind, computing with {@code kernels}. */
     public static Encoder load(Path file, Kernels kernels) throws IOException {
         Arena arena = Arena.ofShared();
         try {
             SafeTensors.Loaded l = SafeTensors.read(file, arena);
             ModelFile.requireKind(l, null);
+            String kind = l.meta("kind");
+            if (!ModelKinds.isDense(kind)) {
+                arena.close();
+                FeatureExtractor first = ModelKinds.load(file, kernels);
+                return new Encoder(file, kind, Arena.ofShared(), kernels, null, new PerThread(file, kernels, first), first.inputShape(),
+                        first.featureSize(), true);
+            }
             JsonNode spec = ModelFile.json(l, "encoder");
             if (!spec.isArray() || spec.isEmpty()) {
                 throw new BadInputException(file + ": __metadata__.encoder must be a non-empty array of layers");
@@ -110,9 +168,9 @@ public final class Encoder implements AutoCloseable {
                 String type = s.path("type").asText();
                 boolean shared = "shared_input_residual".equals(type);
                 if (!"dense".equals(type) && !shared) {
-                    throw new BadInputException(file + ": model kind '" + l.metadata().get("kind") + "' has a " + s.get("type")
-                            + " layer in its encoder (__metadata__.encoder[" + i + "].type); the Encoder serves dense encoders"
-                            + " only: load the model with its own class (e.g. ConvAutoencoder.load) and call its encode()");
+                    throw new BadInputException(file + ": model kind '" + kind + "' has a " + s.get("type")
+                            + " layer in its encoder (__metadata__.encoder[" + i + "].type); its encoder must be dense or"
+                            + " shared_input_residual layers");
                 }
                 Tensor w = l.tensor(s.path("weight").asText());
                 if (w.rank() != 2) {
@@ -147,24 +205,49 @@ public final class Encoder implements AutoCloseable {
                 layers.add(DenseLayer.of(w, b, a, in, shared));
                 prev = out;
             }
-            return new Encoder(file, arena, kernels, layers, true);
+            return new Encoder(file, kind, arena, kernels, layers, null, new int[] {layers.getFirst().in()}, layers.getLast().out(), true);
         } catch (IOException | RuntimeException e) {
-            arena.close();
+            if (arena.scope().isAlive()) {
+                arena.close();
+            }
             throw e;
         }
     }
 
     /** This encoder, passing NaN and infinity through instead of rejecting them (shares the mapping). */
     public Encoder allowNonFinite() {
-        return new Encoder(file, arena, kernels, List.of(layers), false);
+        return new Encoder(file, kind, arena, kernels, layers == null ? null : List.of(layers), models, inputShape, codeSize, false);
     }
 
+    @Override
+    public String kind() {
+        return kind;
+    }
+
+    @Override
+    public int[] inputShape() {
+        return inputShape.clone();
+    }
+
+    @Override
     public int inputSize() {
         return inputSize;
     }
 
     public int codeSize() {
         return codeSize;
+    }
+
+    /** The code size: an encoder's features are its codes. */
+    @Override
+    public int featureSize() {
+        return codeSize;
+    }
+
+    /** {@link #encode(Tensor, Tensor)}: safe to call from many threads. */
+    @Override
+    public void features(Tensor x, Tensor out) {
+        encode(x, out);
     }
 
     /** The code of one input row (inputSize floats); allocates the returned array. */
@@ -222,6 +305,10 @@ public final class Encoder implements AutoCloseable {
      * between s[1] and s[2]. Returns the segment holding the codes.
      */
     private MemorySegment run(MemorySegment[] s, int cur, int n) {
+        if (layers == null) {
+            models.mine.get().features(Tensor.wrap(s[0], 0, n, inputSize), Tensor.wrap(s[1], 0, n, codeSize));
+            return s[1];
+        }
         for (DenseLayer l : layers) {
             int next = cur == 1 ? 2 : 1;
             MemorySegment x = s[cur];
@@ -263,6 +350,9 @@ public final class Encoder implements AutoCloseable {
     public void close() {
         if (arena.scope().isAlive()) {
             arena.close();
+        }
+        if (models != null) {
+            models.close();
         }
     }
 }

@@ -10,6 +10,7 @@ import dev.latent.data.Patches;
 import dev.latent.io.ModelFile;
 import dev.latent.kernel.Kernels;
 import dev.latent.model.gan.Gan;
+import dev.latent.model.hebbian.Hebbian;
 import dev.latent.model.kmeans.KMeansFeatures;
 import dev.latent.model.kmeans.KMeansStack;
 import java.io.ByteArrayOutputStream;
@@ -61,8 +62,8 @@ class FewLabelCommandTest {
         JsonNode methods = new ObjectMapper().readTree(out.resolve("fewlabel.json").toFile()).get("methods");
         System.out.println("fewlabel.json methods: " + methods);
         assertEquals(5, methods.size(), methods.toString());
-        String[] expect = {"km1.safetensors k-means features (1 layer) (32)", "km2.safetensors k-means features (2 layers) (64)",
-                "gan.safetensors D features (gan-d) (192)"};
+        String[] expect = {"km1.safetensors kmeans features (32)", "km2.safetensors kmeans features (64)",
+                "gan.safetensors dcgan features (192)"};
         for (int i = 0; i < expect.length; i++) {
             JsonNode m = methods.get(2 + i);
             assertEquals("softmax on " + expect[i], m.get("name").asText());
@@ -89,26 +90,22 @@ class FewLabelCommandTest {
     }
 
     @Test
-    void ganFeaturesOfAKmeansFileIsBadInputNamingTheFile(@TempDir Path dir) throws Exception {
-        Path km = dir.resolve("km.safetensors");
-        try (Dataset all = Dataset.embeddedMnist(); Dataset some = all.subset("300", IntStream.range(0, 300).toArray())) {
-            KMeansFeatures.Config c = KMeansFeatures.Config.defaults(4).withStride(4).withTraining(500, 2, false, 0, 1);
-            try (KMeansFeatures f = KMeansFeatures.train(Patches.of(some), c, kern)) {
-                f.save(km, ModelFile.provenance("test", 1, "none"));
-            }
-        }
+    void aModelOfAnotherInputShapeIsBadInputNamingTheFileAndBothShapes(@TempDir Path dir) throws Exception {
+        // A Hebbian model of 20 inputs cannot read the 28x28 digits: exit 2, one line naming the file and both shapes.
+        Path gan = dir.resolve("hebbian20.safetensors");
+        new Hebbian(Hebbian.Rule.SANGER, 4, 20, false, 1).save(gan, ModelFile.provenance("test", 1, "none"));
         PrintStream old = System.err;
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code;
         try {
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = Main.run("fewlabel", "--model", km.toString(), "--features", "gan-d", "--budgets", "1", "--draws", "1",
+            code = Main.run("fewlabel", "--model", gan.toString(), "--budgets", "1", "--draws", "1",
                     "--out", dir.resolve("out").toString());
         } finally {
             System.setErr(old);
         }
         assertEquals(2, code);
         String msg = err.toString(StandardCharsets.UTF_8);
-        assertTrue(msg.contains(km.toString()) && msg.contains("kind is kmeans"), msg);
+        assertTrue(msg.contains(gan.toString()) && msg.contains("[20]") && msg.contains("28x28"), msg);
     }
 }
