@@ -54,7 +54,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       these cases use the scalar provider only (the twin does not depend on it);
  *   <li>bad shapes are rejected with an IllegalArgumentException naming the layer and the shape:
  *       an input of the wrong per-sample shape, more samples than maxBatch, an output of the wrong
- *       shape, and the per-sample shapes {@link Layer#outputShape} must refuse.
+ *       per-sample shape or with fewer samples than the input, and the per-sample shapes
+ *       {@link Layer#outputShape} must refuse.
  * </ul>
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -247,6 +248,10 @@ interface LayerContract<S extends Shrinkable<S>> {
                 Tensor x = ws.of(sub.x, sub.batched());
                 Tensor yWrong = ws.allocate(LayerData.batched(sub.batch, wrongOut));
                 assertRejects(l.name(), Tensor.format(yWrong.shape()), () -> l.forward(x, yWrong, sub.training));
+                if (sub.batch > 1) {
+                    Tensor yShort = ws.allocate(LayerData.batched(sub.batch - 1, out));
+                    assertRejects(l.name(), Tensor.format(yShort.shape()), () -> l.forward(x, yShort, sub.training));
+                }
                 for (int[] bad : sub.refused) {
                     assertRejects(l.name(), Tensor.format(bad), () -> l.outputShape(bad));
                 }
