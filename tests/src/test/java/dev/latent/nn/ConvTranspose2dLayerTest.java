@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.latent.kernel.Kernels;
 import dev.latent.prop.Shrinkable;
-import dev.latent.tensor.Workspace;
 import dev.latent.tensor.Tensor;
+import dev.latent.tensor.Workspace;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.latent.kernel.KernelCase;
 import dev.latent.kernel.KernelRegistry;
+import dev.latent.kernel.Kernels;
 import dev.latent.prop.Compare;
 import dev.latent.prop.Prop;
 import dev.latent.prop.Shrinkable;
@@ -62,7 +63,7 @@ class GanInputTapLayerTest implements LayerContract<GanInputTapLayerTest.Shape> 
     }
 
     @Override
-    public LayerSubject setUp(Shape s, dev.latent.kernel.Kernels k, Workspace ws, SplittableRandom r) {
+    public LayerSubject setUp(Shape s, Kernels k, Workspace ws, SplittableRandom r) {
         GanInputTap tap = new GanInputTap("tap");
         LayerData.build(tap, s.sample(), s.batch(), k, ws);
         return LayerSubject.of(s.toString(), tap, s.sample(), s.batch(), LayerData.random(r, (int) (s.batch() * Tensor.sizeOf(s.sample()))))
