@@ -46,7 +46,7 @@ public final class ActivationLayer implements Layer {
     @Override
     public void forward(Tensor x, Tensor y, boolean training) {
         Layer.requireBatch(name, "input", x, sample, maxBatch);
-        x.requireSameShape(y);
+        Batches.requireExact(name, "output", y, sample, x.dim(0));
         k.activations().forward(f, (int) x.size(), x.segment(), x.offset(), y.segment(), y.offset());
     }
 

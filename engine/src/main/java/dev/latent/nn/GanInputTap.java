@@ -44,6 +44,7 @@ public final class GanInputTap implements Layer {
     @Override
     public void forward(Tensor x, Tensor y, boolean training) {
         Layer.requireBatch(name, "input", x, sample, maxBatch);
+        Batches.requireExact(name, "output", y, sample, x.dim(0));
         k.elementwise().copy((int) x.size(), x.segment(), x.offset(), y.segment(), y.offset());
     }
 

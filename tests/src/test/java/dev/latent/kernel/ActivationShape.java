@@ -39,6 +39,16 @@ public record ActivationShape(Activation f, boolean backward, int n, int offIn, 
                 out.add(new ActivationShape(f, backward, 0, 1, 2, 0, false));
             }
         }
+        // Across SimdActivations' chunk (2048) and SimdElementwise's (4096).
+        for (Activation f : kinds()) {
+            for (boolean backward : new boolean[] {false, true}) {
+                for (int n : Gen.chunkSizes()) {
+                    out.add(new ActivationShape(f, backward, n, idx % 4 == 0 ? 0 : idx % 7 + 1, idx % 5,
+                            idx % 2 == 0 ? 0 : 3, idx % 3 == 0));
+                    idx++;
+                }
+            }
+        }
         return out;
     }
 
@@ -48,7 +58,7 @@ public record ActivationShape(Activation f, boolean backward, int n, int offIn, 
         if (f.kind() == Activation.Kind.LEAKY_RELU) {
             f = Activation.leakyRelu((float) r.nextDouble(0, 0.5));
         }
-        return new ActivationShape(f, r.nextBoolean(), Gen.size(r, 1, 5000), Gen.offset(r), Gen.offset(r), Gen.tail(r),
+        return new ActivationShape(f, r.nextBoolean(), Gen.size(r, 1, 9000), Gen.offset(r), Gen.offset(r), Gen.tail(r),
                 r.nextInt(4) == 0);
     }
 

@@ -42,6 +42,20 @@ public record ReductionShape(boolean rowWise, int rows, int cols, int pad, int o
                 idx++;
             }
         }
+        // Long rows and columns across the vector kernels' chunk lengths, against short partners (1, 3, 2).
+        int[] shortPartners = {1, 3, 2};
+        for (int s : Gen.chunkSizes()) {
+            for (int d = 0; d < 4; d++) {
+                boolean rowWise = d < 2;
+                boolean summedIsEdge = d % 2 == 0;
+                int other = shortPartners[idx % shortPartners.length];
+                int summed = summedIsEdge ? s : other;
+                int kept = summedIsEdge ? other : s;
+                out.add(new ReductionShape(rowWise, rowWise ? kept : summed, rowWise ? summed : kept, idx % 3,
+                        idx % 4 == 0 ? 0 : idx % 7 + 1, idx % 5, idx % 2 == 0 ? 0 : 3, Beta.values()[idx % 3]));
+                idx++;
+            }
+        }
         out.add(new ReductionShape(true, 5, 0, 0, 0, 1, 0, Beta.ZERO_OVER_NAN));
         out.add(new ReductionShape(false, 0, 5, 0, 0, 1, 0, Beta.ONE));
         return out;

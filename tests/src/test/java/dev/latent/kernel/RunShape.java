@@ -57,12 +57,31 @@ public record RunShape(Op op, int n, int rows, int pad, int offX, int offY, int 
             }
             out.add(new RunShape(op, 0, biased(op) ? 3 : 1, 0, 2, 1, 0, 0, Alias.NONE));
         }
+        // Across SimdElementwise's chunk: every op at each chunk size, aliasing and offsets varied as above.
+        for (Op op : Op.values()) {
+            for (int n : Gen.chunkSizes()) {
+                Alias alias = switch (op) {
+                    case COPY -> Alias.values()[idx % 3];
+                    case AXPY, MUL, DOT -> idx % 3 == 0 ? Alias.SAME : Alias.NONE;
+                    default -> Alias.NONE;
+                };
+                int offX = idx % 4 == 0 ? 0 : idx % 7 + 1;
+                int offOut = alias == Alias.OVERLAP ? offX + (idx % 2 == 0 ? 1 : 4096) : (offX + 3) % 11;
+                if (alias == Alias.OVERLAP && idx % 4 >= 2) {
+                    offOut = offX;
+                    offX = offOut + (idx % 2 == 0 ? 1 : 4096);
+                }
+                out.add(new RunShape(op, n, biased(op) ? 1 + idx % 3 : 1, idx % 3, offX, (offX + 5) % 9, offOut,
+                        idx % 2 == 0 ? 0 : 5, alias));
+                idx++;
+            }
+        }
         return out;
     }
 
     static RunShape random(SplittableRandom r) {
         Op op = Op.values()[r.nextInt(Op.values().length)];
-        int n = r.nextInt(20) == 0 ? 0 : Gen.size(r, 1, biased(op) ? 1100 : 5000);
+        int n = r.nextInt(20) == 0 ? 0 : Gen.size(r, 1, biased(op) ? 1100 : 9000);
         int rows = biased(op) ? Gen.size(r, 1, 40) : 1;
         Alias alias = switch (op) {
             case COPY -> Alias.values()[r.nextInt(3)];

@@ -45,6 +45,15 @@ public record SoftmaxShape(boolean log, int rows, int cols, int padX, int padY, 
                 }
             }
         }
+        // Rows longer than the vector kernels' chunks: 1 to 3 rows, every scale.
+        for (boolean log : new boolean[] {false, true}) {
+            for (int cols : new int[] {4095, 4096, 4097, 8193}) {
+                Scale scale = Scale.values()[idx % Scale.values().length];
+                out.add(new SoftmaxShape(log, 1 + idx % 3, cols, idx % 3, (idx + 1) % 3, idx % 4 == 0 ? 0 : idx % 7 + 1,
+                        idx % 5, idx % 2 == 0 ? 0 : 3, idx % 3 == 0, scale));
+                idx++;
+            }
+        }
         return out;
     }
 

@@ -27,6 +27,14 @@ public record UpdateShape(Rule rule, int n, int offW, int offG, int offS, int ta
             }
             out.add(new UpdateShape(rule, 0, 1, 0, 2, 0));
         }
+        // Across SimdElementwise's chunk (4096), which the Adam and SGD loops share.
+        for (Rule rule : Rule.values()) {
+            for (int n : Gen.chunkSizes()) {
+                out.add(new UpdateShape(rule, n, idx % 4 == 0 ? 0 : idx % 7 + 1, (idx + 3) % 9, (idx + 5) % 6,
+                        idx % 2 == 0 ? 0 : 5));
+                idx++;
+            }
+        }
         return out;
     }
 

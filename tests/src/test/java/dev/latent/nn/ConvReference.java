@@ -5,7 +5,7 @@ package dev.latent.nn;
  * arrays that read like the formulas in each layer's javadoc, written without im2col, GEMM or any
  * other trick of the fast layers. Images are row-major NCHW arrays (B, C, H, W); weights use PyTorch's
  * layouts (Conv2d (OC, C, k, k), ConvTranspose2d (C, OC, k, k)). Gradients are checked against
- * central finite differences in {@link ConvReferenceGradientTest}.
+ * central finite differences by {@link LayerContract}.
  */
 final class ConvReference {
 

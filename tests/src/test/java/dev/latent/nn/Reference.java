@@ -5,7 +5,7 @@ import dev.latent.kernel.Activation;
 /**
  * The naive double-precision twin of every layer, loss and penalty: plain loops over double[] arrays
  * that read like the formulas. It is the oracle the fast float layers are compared with, and its own
- * gradients are checked against central finite differences ({@link ReferenceGradientTest}).
+ * gradients are checked against central finite differences ({@link LayerContract} for the layers, {@link ReferenceGradientTest} for losses and penalties).
  * Shapes: batches are row-major (B, n) arrays.
  */
 final class Reference {

@@ -2,7 +2,6 @@ package dev.latent.nn;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.latent.kernel.Activation;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import java.util.stream.LongStream;
@@ -10,8 +9,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The double-precision twin's gradients equal central finite differences (PyTorch gradcheck's
- * settings): h = 1e-6, |analytic - numeric| <= 1e-5 + 1e-3 |numeric|. In double the central
+ * The loss and penalty twins' gradients ({@link Reference}) equal central finite differences (the
+ * layers' twins are checked by {@link LayerContract}), with PyTorch gradcheck's
+ * settings: h = 1e-6, |analytic - numeric| <= 1e-5 + 1e-3 |numeric|. In double the central
  * difference has truncation error O(h^2 f''') ~ 1e-12 and rounding error ~ eps |f| / h ~ 1e-10 for
  * |f| ~ 1, so the tolerance leaves four orders of magnitude of margin while a wrong formula (a
  * missing factor, a transposed index) is off by O(1). Inputs of ReLU-like kinks are kept at least
@@ -24,52 +24,6 @@ class ReferenceGradientTest {
     static LongStream seeds() {
         String one = System.getProperty("prop.seed");
         return one != null ? LongStream.of(Long.parseLong(one)) : LongStream.rangeClosed(1, 6);
-    }
-
-    @ParameterizedTest(name = "seed {0}")
-    @MethodSource("seeds")
-    void denseGradients(long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int batch = 1 + r.nextInt(4);
-        int in = 1 + r.nextInt(6);
-        int out = 1 + r.nextInt(5);
-        double[] x = random(r, batch * in);
-        double[] w = random(r, out * in);
-        double[] b = random(r, out);
-        double[] proj = random(r, batch * out);
-        double[][] g = Reference.denseBackward(x, w, proj, batch, in, out);
-        check("dense dx", seed, x, g[0], v -> dot(proj, Reference.denseForward(v, w, b, batch, in, out)));
-        check("dense dW", seed, w, g[1], v -> dot(proj, Reference.denseForward(x, v, b, batch, in, out)));
-        check("dense db", seed, b, g[2], v -> dot(proj, Reference.denseForward(x, w, v, batch, in, out)));
-    }
-
-    @ParameterizedTest(name = "seed {0}")
-    @MethodSource("seeds")
-    void tiedGradients(long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int batch = 1 + r.nextInt(4);
-        int hid = 1 + r.nextInt(5);
-        int in = 1 + r.nextInt(6);
-        double[] h = random(r, batch * hid);
-        double[] w = random(r, hid * in);
-        double[] c = random(r, in);
-        double[] proj = random(r, batch * in);
-        double[][] g = Reference.tiedBackward(h, w, proj, batch, hid, in);
-        check("tied dh", seed, h, g[0], v -> dot(proj, Reference.tiedForward(v, w, c, batch, hid, in)));
-        check("tied dW", seed, w, g[1], v -> dot(proj, Reference.tiedForward(h, v, c, batch, hid, in)));
-        check("tied dc", seed, c, g[2], v -> dot(proj, Reference.tiedForward(h, w, v, batch, hid, in)));
-    }
-
-    @ParameterizedTest(name = "seed {0}")
-    @MethodSource("seeds")
-    void activationGradients(long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        for (Activation f : new Activation[] {Activation.SIGMOID, Activation.TANH, Activation.RELU,
-                Activation.leakyRelu(0.2f), Activation.SOFTPLUS, Activation.IDENTITY}) {
-            double[] z = awayFromZero(random(r, 7));
-            double[] proj = random(r, 7);
-            check("activation " + f, seed, z, Reference.mapBackward(f, z, proj), v -> dot(proj, Reference.map(f, v)));
-        }
     }
 
     @ParameterizedTest(name = "seed {0}")

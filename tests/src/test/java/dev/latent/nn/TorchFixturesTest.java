@@ -54,7 +54,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       same op in float64 on |inputs|, |params|, |dy|) and k the longest sum (named at each use);
  *   <li><b>copies</b> (max pooling and nearest upsampling forward): exact;
  *   <li><b>activations</b>: latent's kernels promise 1e-5 max(1, |ref|) against the exact value
- *       ({@link LayerVsReferenceTest}); torch's float kernels are within a few ulps, 8 eps |ref|;
+ *       ({@link ActivationLayerTest}); torch's float kernels are within a few ulps, 8 eps |ref|;
  *   <li><b>everything with reductions behind a nonlinearity</b> (batch norm, losses, penalties, the
  *       autoencoder step): element errors scale with the tensor, not the element (dx of batch norm
  *       sums to 0 per channel; a softmax gradient is p - t), so the bound is max-norm relative,
@@ -348,7 +348,7 @@ class TorchFixturesTest {
             c.maxRelative("hidden", net.activation(1), 2e-5);
             c.maxRelative("y", out, 2e-5);
             // The values and gradients compose two layers of float activations (each within 1e-5 of exact
-            // in latent): 1e-4 relative, as the composed step in LayerVsReferenceTest.
+            // in latent): 1e-4 relative, as the composed step in SequentialVsReferenceTest.
             c.scalar("loss", loss, 1e-4);
             c.scalar("penalty", penalty, 1e-4);
             for (Param p : net.params()) {

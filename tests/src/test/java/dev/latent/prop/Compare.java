@@ -21,6 +21,18 @@ public final class Compare {
      * {@code where} names index i (e.g. "C[3, 5]") in the message.
      */
     public static void close(String what, float[] actual, float[] expected, double[] tol, IntFunction<String> where) {
+        double[] e = new double[expected.length];
+        for (int i = 0; i < e.length; i++) {
+            e[i] = expected[i];
+        }
+        close(what, actual, e, tol, where);
+    }
+
+    /**
+     * {@link #close(String, float[], float[], double[], IntFunction)} against double-precision expected
+     * values (a naive double twin's), compared without rounding them to float first.
+     */
+    public static void close(String what, float[] actual, double[] expected, double[] tol, IntFunction<String> where) {
         if (actual.length != expected.length || tol.length != expected.length) {
             throw new AssertionError(what + ": length " + actual.length + " vs expected " + expected.length
                     + " vs tolerances " + tol.length);
@@ -33,13 +45,13 @@ public final class Compare {
         double largest = 0;
         for (int i = 0; i < expected.length; i++) {
             float a = actual[i];
-            float e = expected[i];
+            double e = expected[i];
             boolean ok;
             double diff;
-            if (Float.isNaN(e) || Float.isNaN(a)) {
-                ok = Float.isNaN(e) && Float.isNaN(a);
+            if (Double.isNaN(e) || Float.isNaN(a)) {
+                ok = Double.isNaN(e) && Float.isNaN(a);
                 diff = ok ? 0 : Double.POSITIVE_INFINITY;
-            } else if (Float.isInfinite(e) || Float.isInfinite(a)) {
+            } else if (Double.isInfinite(e) || Float.isInfinite(a)) {
                 ok = a == e;
                 diff = ok ? 0 : Double.POSITIVE_INFINITY;
             } else {
@@ -106,7 +118,38 @@ public final class Compare {
         throw new AssertionError(context.get() + ": expected IllegalArgumentException but the call returned normally");
     }
 
-    private static String at(IntFunction<String> where, int i, float[] actual, float[] expected, double[] tol) {
+    /**
+     * Norm-wise closeness, for results composed through several float layers whose element errors do
+     * not have a usable per-element bound: ||actual - expected||_2 <= rel ||expected||_2 + 1e-12. The
+     * message gives both norms and the largest element difference with its place.
+     */
+    public static void normClose(String what, float[] actual, double[] expected, double rel, IntFunction<String> where) {
+        if (actual.length != expected.length) {
+            throw new AssertionError(what + ": length " + actual.length + " vs expected " + expected.length);
+        }
+        double diff = 0;
+        double norm = 0;
+        double largest = -1;
+        int largestAt = -1;
+        for (int i = 0; i < actual.length; i++) {
+            double d = actual[i] - expected[i];
+            diff += d * d;
+            norm += expected[i] * expected[i];
+            if (!(Math.abs(d) <= largest)) {
+                largest = Math.abs(d);
+                largestAt = i;
+            }
+        }
+        double e = Math.sqrt(diff);
+        double n = Math.sqrt(norm);
+        if (!(e <= rel * n + 1e-12)) {
+            throw new AssertionError(what + ": ||diff|| " + fmt(e) + " > " + fmt(rel) + " * ||expected|| " + fmt(n)
+                    + "; largest |diff| " + fmt(largest) + " at " + where.apply(largestAt) + " actual "
+                    + actual[largestAt] + " expected " + expected[largestAt]);
+        }
+    }
+
+    private static String at(IntFunction<String> where, int i, float[] actual, double[] expected, double[] tol) {
         return where.apply(i) + " actual " + actual[i] + " expected " + expected[i] + " |diff| "
                 + fmt(Math.abs((double) actual[i] - expected[i])) + " tol " + fmt(tol[i]);
     }

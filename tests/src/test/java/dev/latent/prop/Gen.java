@@ -20,6 +20,8 @@ public final class Gen {
 
     private static final int[] EDGE_SIZES = {1, 2, 3, 7, 13, 31, 64, 65, 127, 257, 1021};
 
+    private static final int[] CHUNK_SIZES = {2047, 2048, 2049, 4095, 4096, 4097, 8191, 8192, 8193};
+
     private Gen() {
     }
 
@@ -29,6 +31,18 @@ public final class Gen {
      */
     public static int[] edgeSizes() {
         return EDGE_SIZES.clone();
+    }
+
+    /**
+     * Run lengths around the chunks the vector kernels cut long runs into: one below, at and one past
+     * one and two chunks of the activations (SimdActivations.CHUNK = 2048 floats) and of the
+     * elementwise and optimizer-update loops and dot's partial sums (SimdElementwise.CHUNK = 4096), so
+     * a chunk boundary that drops, repeats or misplaces an element, or restarts an accumulator, shows
+     * up. For the length-only families (elementwise, activations, updates, reductions, softmax rows);
+     * GEMM and im2col keep {@link #edgeSizes()}, their blocking is tested there.
+     */
+    public static int[] chunkSizes() {
+        return CHUNK_SIZES.clone();
     }
 
     /** An edge size with probability 1/2, else uniform in [lo, hi]. */
