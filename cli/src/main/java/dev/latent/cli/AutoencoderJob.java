@@ -3,6 +3,7 @@ package dev.latent.cli;
 import dev.latent.data.Dataset;
 import dev.latent.io.ModelFile;
 import dev.latent.kernel.Activation;
+import dev.latent.model.Hyperparameters;
 import dev.latent.model.autoencoder.Autoencoder;
 import dev.latent.train.History;
 import dev.latent.train.Trainer;
@@ -11,15 +12,13 @@ import dev.latent.viz.ImageGrid;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code latent train --model autoencoder}: hyperparameters {@code hidden=196} (comma-separated for a
- * deep one, e.g. 1000,500,250,30), {@code activation=sigmoid}, {@code code_activation}, {@code tied=false},
- * {@code sparsity=kl|l1|none}, {@code rho=0.1}, {@code beta=3}, {@code weight_decay=3e-3},
- * {@code loss=mse_half_sum}; {@code --denoise masking:0.3|gaussian:0.1} makes it a denoising autoencoder.
+ * {@code latent train --model autoencoder}: hyperparameters {@link Autoencoder#HYPERPARAMETERS}
+ * ({@code hidden=196}, comma-separated for a deep one, e.g. 1000,500,250,30; KL sparsity rho 0.1, beta 3;
+ * weight decay 3e-3; ...); {@code --denoise masking:0.3|gaussian:0.1} makes it a denoising autoencoder.
  * Writes model.safetensors, filters.png (and for a deep one layer2-units.png) and metrics.jsonl.
  */
 final class AutoencoderJob implements TrainJob {
@@ -35,6 +34,11 @@ final class AutoencoderJob implements TrainJob {
     }
 
     @Override
+    public Hyperparameters hyperparameters() {
+        return Autoencoder.HYPERPARAMETERS;
+    }
+
+    @Override
     public boolean denoises() {
         return true;
     }
@@ -43,19 +47,9 @@ final class AutoencoderJob implements TrainJob {
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());
         try (Dataset data = o.data()) {
-            int[] hidden = Arrays.stream(o.get("hidden", "196").split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
-            Activation act = Activation.parse(o.get("activation", "sigmoid"));
-            Autoencoder.Builder b = Autoencoder.builder(data.features()).hidden(hidden).activation(act)
-                    .codeActivation(Activation.parse(o.get("code_activation", act.toString())))
-                    .tied(Boolean.parseBoolean(o.get("tied", "false")))
-                    .weightDecay(o.getDouble("weight_decay", 3e-3)).loss(o.get("loss", "mse_half_sum")).maxBatch(o.batch())
-                    .denoising(o.denoise());
-            switch (o.get("sparsity", "kl")) {
-                case "kl" -> b.klSparsity(o.getDouble("rho", 0.1), o.getDouble("beta", 3));
-                case "l1" -> b.l1Sparsity(o.getDouble("beta", 1e-3));
-                case "none" -> { }
-                default -> throw new IllegalArgumentException("--set sparsity must be kl, l1 or none");
-            }
+            int[] hidden = o.get(Autoencoder.HIDDEN);
+            Activation act = o.get(Autoencoder.ACTIVATION);
+            Autoencoder.Builder b = Autoencoder.builder(data.features()).apply(o.set()).maxBatch(o.batch());
             try (Autoencoder ae = b.build().init(o.seed())) {
                 History h = ae.fit(data.images(), null, Trainer.Config.of(o.epochs(), o.batch(), o.seed())
                         .withMetrics(o.out().resolve("metrics.jsonl")).withCheckpoint(o.out().resolve("checkpoint.safetensors"), o.resume()),

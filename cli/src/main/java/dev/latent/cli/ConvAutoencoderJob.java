@@ -2,7 +2,7 @@ package dev.latent.cli;
 
 import dev.latent.data.Dataset;
 import dev.latent.io.ModelFile;
-import dev.latent.kernel.Activation;
+import dev.latent.model.Hyperparameters;
 import dev.latent.model.autoencoder.ConvAutoencoder;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
@@ -16,10 +16,9 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * {@code latent train --model conv-autoencoder}: hyperparameters {@code channels=16,32} (the encoder's
- * conv layers), {@code kernel=3}, {@code stride=2}, {@code padding=1}, {@code activation=relu},
- * {@code code_activation}, {@code output_activation=sigmoid}, {@code loss=mse_half_sum},
- * {@code weight_decay=0}; {@code --denoise} for a denoising one. Writes model.safetensors,
+ * {@code latent train --model conv-autoencoder}: hyperparameters {@link ConvAutoencoder#HYPERPARAMETERS}
+ * ({@code channels=16,32}, the encoder's conv layers; {@code kernel=3}, {@code stride=2},
+ * {@code padding=1}, {@code activation=relu}, ...); {@code --denoise} for a denoising one. Writes model.safetensors,
  * reconstructions.png (inputs above their reconstructions) and metrics.jsonl.
  */
 final class ConvAutoencoderJob implements TrainJob {
@@ -35,6 +34,11 @@ final class ConvAutoencoderJob implements TrainJob {
     }
 
     @Override
+    public Hyperparameters hyperparameters() {
+        return ConvAutoencoder.HYPERPARAMETERS;
+    }
+
+    @Override
     public boolean denoises() {
         return true;
     }
@@ -43,14 +47,7 @@ final class ConvAutoencoderJob implements TrainJob {
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());
         try (Dataset data = o.data()) {
-            int[] channels = Arrays.stream(o.get("channels", "16,32").split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
-            Activation act = Activation.parse(o.get("activation", "relu"));
-            ConvAutoencoder.Builder b = ConvAutoencoder.builder(1, data.height(), data.width()).channels(channels)
-                    .geometry(o.getInt("kernel", 3), o.getInt("stride", 2), o.getInt("padding", 1)).activation(act)
-                    .codeActivation(Activation.parse(o.get("code_activation", act.toString())))
-                    .outputActivation(Activation.parse(o.get("output_activation", "sigmoid")))
-                    .loss(o.get("loss", "mse_half_sum")).weightDecay(o.getDouble("weight_decay", 0)).maxBatch(o.batch())
-                    .denoising(o.denoise());
+            ConvAutoencoder.Builder b = ConvAutoencoder.builder(1, data.height(), data.width()).apply(o.set()).maxBatch(o.batch());
             try (ConvAutoencoder ae = b.build().init(o.seed()); Workspace ws = new Workspace("conv-autoencoder-job")) {
                 History h = ae.fit(data.images(), null, Trainer.Config.of(o.epochs(), o.batch(), o.seed())
                         .withMetrics(o.out().resolve("metrics.jsonl")).withCheckpoint(o.out().resolve("checkpoint.safetensors"), o.resume()),

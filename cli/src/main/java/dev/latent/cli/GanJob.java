@@ -8,6 +8,8 @@ import dev.latent.eval.FewLabel;
 import dev.latent.model.Classifier;
 import dev.latent.io.ModelFile;
 import dev.latent.kernel.Kernels;
+import dev.latent.model.Hyperparameters;
+import dev.latent.model.Hyperparameters.Param;
 import dev.latent.eval.FrechetScorer;
 import dev.latent.model.gan.Gan;
 import dev.latent.eval.GanArithmetic;
@@ -28,10 +30,11 @@ import java.util.Map;
 
 /**
  * {@code latent train --model dcgan}: a DCGAN ({@link Gan}). Hyperparameters ({@code --set}):
- * {@code z=100}, {@code g1=128}, {@code g2=64}, {@code d1=64}, {@code d2=128}, {@code k=1} (D steps per
- * G step), {@code g_loss=non_saturating|minimax}, {@code lr=2e-4} and {@code beta1=0.5} (read from
- * --set, because --lr's default belongs to the autoencoders), {@code frechet=true},
- * {@code frechet_samples=2000}, {@code fewlabel=true}, {@code draws=5}, {@code stop_on_failure=true}.
+ * {@link Gan#HYPERPARAMETERS} ({@code z=100}, {@code g1=128}, {@code g2=64}, {@code d1=64}, {@code d2=128},
+ * {@code k=1} (D steps per G step), {@code generator_loss=non_saturating|minimax}, {@code lr=2e-4},
+ * {@code beta1=0.5}, {@code beta2=0.999}: lr from --set, because --lr's default belongs to the
+ * autoencoders), and the job's {@code frechet=true}, {@code frechet_samples=2000}, {@code fewlabel=true},
+ * {@code draws=5}, {@code stop_on_failure=true}.
  * With labels and {@code fewlabel}, a stratified 20% test split is held out first and the GAN (and
  * the Frechet classifier) see only the pool. Writes model.safetensors, metrics.jsonl,
  * samples-epoch-NNN.png, samples.png, interpolation.png, arithmetic.png (with labels: {@link GanArithmetic},
@@ -39,6 +42,22 @@ import java.util.Map;
  * epoch, checkpoint.safetensors ({@code --resume} continues from it, bit for bit).
  */
 final class GanJob implements TrainJob {
+
+    static final Param<Boolean> FRECHET = Param.bool("frechet", true, "with labels: Frechet distance of samples per epoch");
+    static final Param<Integer> FRECHET_SAMPLES = Param.integer("frechet_samples", 2000, 2, Integer.MAX_VALUE,
+            "samples per Frechet distance");
+    static final Param<Boolean> FEWLABEL = Param.bool("fewlabel", true, "with labels: hold out 20% and run the few-label protocol");
+    static final Param<Integer> DRAWS = Param.integer("draws", 5, 1, 1000, "few-label draws per budget");
+    static final Param<Boolean> STOP_ON_FAILURE = Param.bool("stop_on_failure", true, "stop when GanHealth sees a failed run");
+    static final Param<Integer> ARITHMETIC_CANDIDATES = Param.integer("arithmetic_candidates", 2000, 1, Integer.MAX_VALUE,
+            "samples searched for the latent arithmetic");
+    private static final Hyperparameters KEYS = Gan.HYPERPARAMETERS.plus(FRECHET, FRECHET_SAMPLES, FEWLABEL, DRAWS, STOP_ON_FAILURE,
+            ARITHMETIC_CANDIDATES);
+
+    @Override
+    public Hyperparameters hyperparameters() {
+        return KEYS;
+    }
 
     @Override
     public String name() {
@@ -54,24 +73,19 @@ final class GanJob implements TrainJob {
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());
         Kernels kernels = Kernels.current();
-        Gan.Config cfg = Gan.Config.dcgan28()
-                .withZ(o.getInt("z", 100))
-                .withWidths(o.getInt("g1", 128), o.getInt("g2", 64), o.getInt("d1", 64), o.getInt("d2", 128))
-                .withTraining(o.getInt("k", 1), Gan.GeneratorLoss.parse(o.get("g_loss", "non_saturating")),
-                        o.getDouble("lr", 2e-4), o.getDouble("beta1", 0.5))
-                .withMaxBatch(o.batch());
+        Gan.Config cfg = Gan.Config.dcgan28().with(o.set()).withMaxBatch(o.batch());
         try (Dataset data = o.data()) {
             if (data.height() != data.width() || data.height() != cfg.size()) {
                 throw new IllegalArgumentException("dcgan: images are " + data.height() + "x" + data.width()
                         + ", the networks expect " + cfg.size() + "x" + cfg.size());
             }
-            boolean fewLabel = data.hasLabels() && Boolean.parseBoolean(o.get("fewlabel", "true"));
+            boolean fewLabel = data.hasLabels() && o.get(FEWLABEL);
             FewLabel.Split split = fewLabel ? FewLabel.split(data.labels(), 0.2, o.seed()) : null;
             try (Dataset pool = split != null ? data.subset(data.name() + "-pool", split.pool()) : null) {
                 Dataset train = pool != null ? pool : data;
                 FrechetScorer scorer = null;
                 try {
-                    if (train.hasLabels() && Boolean.parseBoolean(o.get("frechet", "true"))) {
+                    if (train.hasLabels() && o.get(FRECHET)) {
                         System.err.printf(Locale.ROOT, "dcgan: training the Frechet feature classifier on %d labelled images%n", train.size());
                         scorer = FrechetScorer.train(train.images(), train.labels(), train.classes(), FrechetScorer.Settings.standard(),
                                 o.seed(), kernels);
@@ -81,8 +95,8 @@ final class GanJob implements TrainJob {
                     try (Gan gan = new Gan(cfg, kernels).init(o.seed())) {
                         GanTrainer.Options opts = GanTrainer.Options.of(o.epochs(), o.batch(), o.seed())
                                 .withMetrics(o.out().resolve("metrics.jsonl"))
-                                .withFrechet(scorer == null ? null : scorer::distance, o.getInt("frechet_samples", 2000))
-                                .withStopOnFailure(Boolean.parseBoolean(o.get("stop_on_failure", "true")))
+                                .withFrechet(scorer == null ? null : scorer::distance, o.get(FRECHET_SAMPLES))
+                                .withStopOnFailure(o.get(STOP_ON_FAILURE))
                                 .withCheckpoint(o.out().resolve("checkpoint.safetensors"), o.resume());
                         System.err.printf(Locale.ROOT, "dcgan: %s on %d images (%s), %s kernels%n", cfg.toJson(), train.size(),
                                 train.name(), kernels.name());
@@ -134,7 +148,7 @@ final class GanJob implements TrainJob {
             throws Exception {
         GanArithmetic.Result a;
         try {
-            a = GanArithmetic.thickness(gan, scorer.classifier(), o.getInt("arithmetic_candidates", 2000), 3, 0.9, o.seed() + 2,
+            a = GanArithmetic.thickness(gan, scorer.classifier(), o.get(ARITHMETIC_CANDIDATES), 3, 0.9, o.seed() + 2,
                     true, ws);
         } catch (IllegalStateException e) {
             out.println("no arithmetic.png: " + e.getMessage());
@@ -182,7 +196,7 @@ final class GanJob implements TrainJob {
                             FewLabel.head(pool, test, testLabels, data.classes(), Classifier.Settings.softmax(), kernels)),
                     new FewLabel.Row("softmax on D features (gan-d, " + gan.featureSize() + ")", "gan-d",
                             FewLabel.frozen(gan, pool, test, testLabels, data.classes(), kernels, ws)));
-            results = FewLabel.run(poolLabels, budgets, o.getInt("draws", 5), rows, System.err::println);
+            results = FewLabel.run(poolLabels, budgets, o.get(DRAWS), rows, System.err::println);
         }
         out.println("few-label test accuracy (" + split.test().length + " test images):");
         FewLabel.printTable(out, results);

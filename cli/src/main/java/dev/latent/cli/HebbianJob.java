@@ -5,6 +5,8 @@ import dev.latent.data.Dataset;
 import dev.latent.data.Patches;
 import dev.latent.data.Whitening;
 import dev.latent.io.ModelFile;
+import dev.latent.model.Hyperparameters;
+import dev.latent.model.Hyperparameters.Param;
 import dev.latent.model.hebbian.Hebbian;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
@@ -12,16 +14,30 @@ import dev.latent.viz.ImageGrid;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code latent train --model hebbian}: Hebbian learning. Hyperparameters: {@code rule=sanger|oja|hebb},
- * {@code units=8} (1 for oja), {@code normalize=true} (hebb only), {@code eta=0.002}, {@code tau=10000},
+ * {@code latent train --model hebbian}: Hebbian learning. Hyperparameters: {@link Hebbian#HYPERPARAMETERS}
+ * ({@code rule=sanger|oja|hebb}, {@code units=8} (1 for oja), {@code normalize=true} (hebb only)), and the
+ * job's {@code eta=0.002}, {@code tau=10000},
  * {@code source=digits|natural} ({@code patch=8}, {@code patches=20000} for natural). Epochs from
  * --epochs. Writes model.safetensors, filters.png, and prints |cos| of each unit with the matching
  * principal component (Jacobi, in double).
  */
 final class HebbianJob implements TrainJob {
+
+    static final Param<Double> ETA = Param.real("eta", 0.002, Double.MIN_VALUE, 10, "initial learning rate eta_0");
+    static final Param<Double> TAU = Param.real("tau", 10_000.0, Double.MIN_VALUE, Double.MAX_VALUE, "eta_t = eta_0 / (1 + t / tau)");
+    static final Param<String> SOURCE = Param.choice("source", "digits", List.of("digits", "natural"), "what to learn from");
+    static final Param<Integer> PATCH = Param.integer("patch", 8, 1, 1 << 10, "natural: patch side");
+    static final Param<Integer> PATCHES = Param.integer("patches", 20_000, 1, Integer.MAX_VALUE, "natural: random patches");
+    private static final Hyperparameters KEYS = Hebbian.HYPERPARAMETERS.plus(ETA, TAU, SOURCE, PATCH, PATCHES);
+
+    @Override
+    public Hyperparameters hyperparameters() {
+        return KEYS;
+    }
 
     @Override
     public String name() {
@@ -36,12 +52,12 @@ final class HebbianJob implements TrainJob {
     @Override
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());
-        Hebbian.Rule rule = Hebbian.Rule.parse(o.get("rule", "sanger"));
-        int units = rule == Hebbian.Rule.OJA ? 1 : o.getInt("units", 8);
-        boolean normalize = Boolean.parseBoolean(o.get("normalize", "true"));
-        double eta = o.getDouble("eta", 0.002);
-        double tau = o.getDouble("tau", 10_000);
-        String source = o.get("source", "digits");
+        Hebbian.Rule rule = o.get(Hebbian.RULE);
+        int units = rule == Hebbian.Rule.OJA ? 1 : o.get(Hebbian.UNITS);
+        boolean normalize = o.get(Hebbian.NORMALIZE);
+        double eta = o.get(ETA);
+        double tau = o.get(TAU);
+        String source = o.get(SOURCE);
         long t0 = System.nanoTime();
         try (Workspace ws = new Workspace("hebbian")) {
             Tensor x;
@@ -49,8 +65,8 @@ final class HebbianJob implements TrainJob {
             int w;
             String data;
             if (source.equals("natural")) {
-                int p = o.getInt("patch", 8);
-                x = Patches.random(Patches.readDirectory(NaturalImages.find(), false), o.getInt("patches", 20_000), p, o.seed(), ws);
+                int p = o.get(PATCH);
+                x = Patches.random(Patches.readDirectory(NaturalImages.find(), false), o.get(PATCHES), p, o.seed(), ws);
                 h = p;
                 w = p;
                 data = x.dim(0) + " natural " + p + "x" + p + " patches";

@@ -5,6 +5,8 @@ import dev.latent.data.Patches;
 import dev.latent.eval.FewLabel;
 import dev.latent.io.ModelFile;
 import dev.latent.kernel.Kernels;
+import dev.latent.model.Hyperparameters;
+import dev.latent.model.Hyperparameters.Param;
 import dev.latent.model.kmeans.KMeansFeatures;
 import dev.latent.eval.KMeansFewLabel;
 import dev.latent.model.kmeans.KMeansStack;
@@ -17,10 +19,11 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code latent train --model kmeans}: clustering learning of filters. Hyperparameters: {@code k=100},
- * {@code patch=6}, {@code stride=1}, {@code encoding=triangle|hard|soft_threshold}, {@code patches=50000},
- * {@code iterations=30}, {@code spherical=false}, {@code minibatch=0} (batch size; 0 = full Lloyd),
- * {@code whiten_eps=0.1}, {@code source=digits|natural} (natural: the photos of {@code images_dir},
+ * {@code latent train --model kmeans}: clustering learning of filters. Hyperparameters:
+ * {@link KMeansFeatures#HYPERPARAMETERS} ({@code k=100}, {@code patch=6}, {@code stride=1},
+ * {@code encoding=triangle|hard|soft_threshold}, {@code patches=50000}, {@code iterations=30},
+ * {@code spherical=false}, {@code mini_batch=0} (batch size; 0 = full Lloyd), {@code whiten_eps=0.1}, ...);
+ * the job's {@code source=digits|natural} (natural: the photos of {@code images_dir},
  * default shared/data/natural-images; {@code colour=true} for RGB patches), {@code fewlabel=true}
  * (on labelled digits: learn from the pool only and print the few-label table, {@code budgets=1,10,100},
  * {@code draws=3}). {@code --layers 2} (or {@code layers=2}) stacks a second layer on layer 1's maps:
@@ -30,6 +33,32 @@ import java.util.Locale;
  * Writes model.safetensors and centroids.png (layer 1's centroids).
  */
 final class KMeansJob implements TrainJob {
+
+    static final Param<String> SOURCE = Param.choice("source", "digits", List.of("digits", "natural"), "what to learn from");
+    static final Param<Boolean> COLOUR = Param.bool("colour", false, "natural: RGB patches");
+    static final Param<String> IMAGES_DIR = Param.parsed("images_dir", "path", "a directory of photos", null, s -> s,
+            "natural: the photos (default shared/data/natural-images)");
+    static final Param<Boolean> FEWLABEL = Param.bool("fewlabel", true, "labelled digits: learn from the pool, print the few-label table");
+    static final Param<int[]> BUDGETS = Param.ints("budgets", new int[] {1, 10, 100}, 1, Integer.MAX_VALUE, "few-label labels per class");
+    static final Param<Integer> DRAWS = Param.integer("draws", 3, 1, 1000, "few-label draws per budget");
+    static final Param<Integer> LAYERS = Param.integer("layers", 1, 1, 2, "k-means layers (also --layers)");
+    static final Param<Integer> K2 = Param.integer("k2", 100, 1, 1 << 20, "layer 2: centroids");
+    static final Param<Integer> PATCH2 = Param.integer("patch2", 3, 1, 1 << 10, "layer 2: patch side on layer 1's maps");
+    static final Param<Integer> STRIDE2 = Param.integer("stride2", 1, 1, 1 << 10, "layer 2: stride");
+    static final Param<Integer> MAPS2 = Param.integer("maps2", null, 1, 1 << 20, "layer 2: layer-1 maps it reads (default min(32, k))");
+    static final Param<KMeansFeatures.Encoding> ENCODING2 = KMeansFeatures.ENCODING.withKey("encoding2", "layer 2: encoding");
+    static final Param<Integer> PATCHES2 = Param.integer("patches2", 50_000, 1, Integer.MAX_VALUE, "layer 2: patches to cluster");
+    static final Param<Integer> IMAGES2 = Param.integer("images2", 2_000, 1, Integer.MAX_VALUE, "layer 2: images whose maps give the patches");
+    static final Param<Integer> ITERATIONS2 = Param.integer("iterations2", 30, 0, Integer.MAX_VALUE, "layer 2: k-means iterations");
+    static final Param<Double> NORM_EPS2 = Param.real("norm_eps2", 0.01, 0, Double.MAX_VALUE, "layer 2: normalization epsilon");
+    static final Param<Double> WHITEN_EPS2 = Param.real("whiten_eps2", 0.1, 0, Double.MAX_VALUE, "layer 2: whitening epsilon");
+    private static final Hyperparameters KEYS = KMeansFeatures.HYPERPARAMETERS.plus(SOURCE, COLOUR, IMAGES_DIR, FEWLABEL, BUDGETS,
+            DRAWS, LAYERS, K2, PATCH2, STRIDE2, MAPS2, ENCODING2, PATCHES2, IMAGES2, ITERATIONS2, NORM_EPS2, WHITEN_EPS2);
+
+    @Override
+    public Hyperparameters hyperparameters() {
+        return KEYS;
+    }
 
     @Override
     public String name() {
@@ -45,22 +74,14 @@ final class KMeansJob implements TrainJob {
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());
         Kernels k = Kernels.current();
-        String source = o.get("source", "digits");
-        boolean colour = Boolean.parseBoolean(o.get("colour", "false"));
-        KMeansFeatures.Config c = new KMeansFeatures.Config(o.getInt("patch", source.equals("natural") ? 8 : 6), colour ? 3 : 1,
-                o.getInt("k", 100), o.getDouble("norm_eps", Patches.DEFAULT_EPS), o.getDouble("whiten_eps", 0.1),
-                KMeansFeatures.Encoding.parse(o.get("encoding", "triangle")), o.getDouble("alpha", 0.25), o.getInt("stride", 1),
-                o.getInt("patches", 50_000), o.getInt("iterations", 30), Boolean.parseBoolean(o.get("spherical", "false")),
-                o.getInt("minibatch", 0), o.seed());
-        int layers = o.getInt("layers", 1);
-        KMeansStack.Layer2 layer2 = switch (layers) {
-            case 1 -> null;
-            case 2 -> new KMeansStack.Layer2(o.getInt("patch2", 3), o.getInt("stride2", 1), o.getInt("maps2", Math.min(32, c.k())),
-                    o.getInt("k2", 100), o.getDouble("norm_eps2", 0.01), o.getDouble("whiten_eps2", 0.1),
-                    KMeansFeatures.Encoding.parse(o.get("encoding2", "triangle")), o.getInt("patches2", 50_000), o.getInt("images2", 2_000),
-                    o.getInt("iterations2", 30), o.seed() + 1);
-            default -> throw new IllegalArgumentException("--layers must be 1 or 2, got " + layers);
-        };
+        String source = o.get(SOURCE);
+        boolean colour = o.get(COLOUR);
+        int patch = o.given(KMeansFeatures.PATCH) ? o.get(KMeansFeatures.PATCH) : source.equals("natural") ? 8 : 6;
+        KMeansFeatures.Config c = KMeansFeatures.Config.of(o.set(), patch, colour ? 3 : 1, o.seed());
+        KMeansStack.Layer2 layer2 = o.get(LAYERS) == 1 ? null
+                : new KMeansStack.Layer2(o.get(PATCH2), o.get(STRIDE2), o.given(MAPS2) ? o.get(MAPS2) : Math.min(32, c.k()),
+                        o.get(K2), o.get(NORM_EPS2), o.get(WHITEN_EPS2), o.get(ENCODING2), o.get(PATCHES2), o.get(IMAGES2),
+                        o.get(ITERATIONS2), o.seed() + 1);
         Path model = o.out().resolve("model.safetensors");
         Path picture = o.out().resolve("centroids.png");
         long t0 = System.nanoTime();
@@ -68,13 +89,11 @@ final class KMeansJob implements TrainJob {
         String data;
         String sha;
         if (source.equals("natural")) {
-            Path dir = o.set().containsKey("images_dir") ? Path.of(o.get("images_dir", "")) : NaturalImages.find();
+            Path dir = o.given(IMAGES_DIR) ? Path.of(o.get(IMAGES_DIR)) : NaturalImages.find();
             List<Patches.Image> images = Patches.readDirectory(dir, colour);
             f = KMeansStack.train(images, c, layer2, k);
             data = images.size() + " natural images in " + dir;
             sha = "natural-images:" + dir.getFileName();
-        } else if (!source.equals("digits")) {
-            throw new IllegalArgumentException("--set source must be digits or natural, got '" + source + "'");
         } else {
             if (colour) {
                 throw new IllegalArgumentException("--set colour=true needs source=natural (the digits are grey)");
@@ -82,9 +101,9 @@ final class KMeansJob implements TrainJob {
             try (Dataset ds = o.data()) {
                 sha = ModelFile.sha256(ds.images());
                 data = ds.size() + " images (" + ds.name() + ")";
-                if (ds.hasLabels() && Boolean.parseBoolean(o.get("fewlabel", "true"))) {
-                    int[] budgets = Arrays.stream(o.get("budgets", "1,10,100").split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
-                    KMeansFewLabel.Outcome r = KMeansFewLabel.run(ds, c, layer2, budgets, o.getInt("draws", 3), 0.2, o.seed(), k,
+                if (ds.hasLabels() && o.get(FEWLABEL)) {
+                    int[] budgets = o.get(BUDGETS);
+                    KMeansFewLabel.Outcome r = KMeansFewLabel.run(ds, c, layer2, budgets, o.get(DRAWS), 0.2, o.seed(), k,
                             System.err::println);
                     f = r.features();
                     data = r.pool() + " unlabeled pool images of " + ds.name() + " (" + r.test() + " held out)";

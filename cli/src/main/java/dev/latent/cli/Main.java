@@ -22,6 +22,8 @@ public final class Main implements Runnable {
     /** Runs the command line and returns the exit code (for tests). */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        // the keys are declared in code (each kind's Hyperparameters), so the footer cannot be an annotation constant
+        cl.getSubcommands().get("train").getCommandSpec().usageMessage().footer(TrainCommand.keysHelp()).width(150);
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             boolean badInput = ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
                     || ex instanceof java.io.IOException;

@@ -2,7 +2,7 @@ package dev.latent.cli;
 
 import dev.latent.data.Dataset;
 import dev.latent.io.ModelFile;
-import dev.latent.kernel.Activation;
+import dev.latent.model.Hyperparameters;
 import dev.latent.model.autoencoder.ResidualAutoencoder;
 import dev.latent.train.History;
 import dev.latent.train.Trainer;
@@ -13,9 +13,9 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * {@code latent train --model residual-autoencoder}: hyperparameters {@code width=64} (the code size),
- * {@code blocks=3}, {@code activation=sigmoid}, {@code output_activation=sigmoid}, {@code loss=mse_half_sum},
- * {@code weight_decay=0}; {@code --denoise} for a denoising one. Writes model.safetensors (served by
+ * {@code latent train --model residual-autoencoder}: hyperparameters
+ * {@link ResidualAutoencoder#HYPERPARAMETERS} ({@code width=64}, the code size; {@code blocks=3};
+ * {@code activation=sigmoid}; ...); {@code --denoise} for a denoising one. Writes model.safetensors (served by
  * the Encoder), filters.png (block 1's filters on the input) and metrics.jsonl.
  */
 final class ResidualAutoencoderJob implements TrainJob {
@@ -31,6 +31,11 @@ final class ResidualAutoencoderJob implements TrainJob {
     }
 
     @Override
+    public Hyperparameters hyperparameters() {
+        return ResidualAutoencoder.HYPERPARAMETERS;
+    }
+
+    @Override
     public boolean denoises() {
         return true;
     }
@@ -39,10 +44,7 @@ final class ResidualAutoencoderJob implements TrainJob {
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());
         try (Dataset data = o.data()) {
-            ResidualAutoencoder.Builder b = ResidualAutoencoder.builder(data.features()).width(o.getInt("width", 64))
-                    .blocks(o.getInt("blocks", 3)).activation(Activation.parse(o.get("activation", "sigmoid")))
-                    .outputActivation(Activation.parse(o.get("output_activation", "sigmoid"))).loss(o.get("loss", "mse_half_sum"))
-                    .weightDecay(o.getDouble("weight_decay", 0)).maxBatch(o.batch()).denoising(o.denoise());
+            ResidualAutoencoder.Builder b = ResidualAutoencoder.builder(data.features()).apply(o.set()).maxBatch(o.batch());
             try (ResidualAutoencoder ae = b.build().init(o.seed())) {
                 History h = ae.fit(data.images(), null, Trainer.Config.of(o.epochs(), o.batch(), o.seed())
                         .withMetrics(o.out().resolve("metrics.jsonl")).withCheckpoint(o.out().resolve("checkpoint.safetensors"), o.resume()),

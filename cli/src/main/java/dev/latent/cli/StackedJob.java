@@ -6,25 +6,39 @@ import dev.latent.eval.FewLabel;
 import dev.latent.io.ModelFile;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
+import dev.latent.model.Hyperparameters;
+import dev.latent.model.Hyperparameters.Param;
+import dev.latent.model.autoencoder.Autoencoder;
+import dev.latent.model.autoencoder.AutoencoderCore;
 import dev.latent.model.autoencoder.StackedAutoencoder;
 import dev.latent.train.Trainer;
 import dev.latent.viz.ImageGrid;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Locale;
 
 /**
  * {@code latent train --model stacked}: a stacked autoencoder trained greedily layer by layer, then
  * optionally fine-tuned end to end with a softmax head on a few labels. Hyperparameters
- * {@code hidden=200,200}, {@code activation=sigmoid}, {@code rho=0.1}, {@code beta=3} (0: no sparsity),
- * {@code weight_decay=3e-3}, {@code finetune=0} (labels per class drawn from the data, seeded; 0: no
- * fine-tuning), {@code finetune_steps=400}. Writes model.safetensors (the stack, and the fine-tuned
+ * {@link StackedAutoencoder#HYPERPARAMETERS} ({@code hidden=200,200}, {@code activation=sigmoid},
+ * {@code rho=0.1}, {@code beta=3} (0: no sparsity), {@code weight_decay=3e-3}), and the job's
+ * {@code finetune=0} (labels per class drawn from the data, seeded; 0: no fine-tuning),
+ * {@code finetune_steps=400}. Writes model.safetensors (the stack, and the fine-tuned
  * classifier when there is one; its encoder is what {@code latent encode} and {@code latent fewlabel}
  * use) and filters.png (the first layer).
  */
 final class StackedJob implements TrainJob {
+
+    static final Param<Integer> FINETUNE = Param.integer("finetune", 0, 0, Integer.MAX_VALUE,
+            "labels per class to fine-tune on (0: no fine-tuning; needs --labels)");
+    static final Param<Integer> FINETUNE_STEPS = Param.integer("finetune_steps", 400, 1, Integer.MAX_VALUE, "fine-tuning steps");
+    private static final Hyperparameters KEYS = StackedAutoencoder.HYPERPARAMETERS.plus(FINETUNE, FINETUNE_STEPS);
+
+    @Override
+    public Hyperparameters hyperparameters() {
+        return KEYS;
+    }
 
     @Override
     public String name() {
@@ -39,13 +53,13 @@ final class StackedJob implements TrainJob {
     @Override
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());
-        int[] hidden = Arrays.stream(o.get("hidden", "200,200").split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
-        Activation act = Activation.parse(o.get("activation", "sigmoid"));
-        int perClass = o.getInt("finetune", 0);
+        int[] hidden = o.get(StackedAutoencoder.HIDDEN);
+        Activation act = o.get(AutoencoderCore.ACTIVATION);
+        int perClass = o.get(FINETUNE);
         long t0 = System.nanoTime();
         try (Dataset data = o.data();
-             StackedAutoencoder stack = new StackedAutoencoder(data.features(), hidden, act, o.getDouble("rho", 0.1),
-                     o.getDouble("beta", 3), o.getDouble("weight_decay", 3e-3), Kernels.current())) {
+             StackedAutoencoder stack = new StackedAutoencoder(data.features(), hidden, act, o.get(Autoencoder.RHO),
+                     o.get(StackedAutoencoder.BETA), o.get(AutoencoderCore.WEIGHT_DECAY), Kernels.current())) {
             stack.pretrain(data.images(), Trainer.Config.of(o.epochs(), o.batch(), o.seed()), o.lr(), new ConsoleProgress("stacked"));
             String tuned = "not fine-tuned";
             if (perClass > 0) {
@@ -56,7 +70,7 @@ final class StackedJob implements TrainJob {
                 int[] rows = FewLabel.draw(data.labels(), all, perClass, o.seed());
                 try (Dataset labeled = data.subset(data.name() + " labeled", rows)) {
                     Classifier c = stack.fineTune(labeled.images(), labeled.labels(), data.classes(),
-                            new Classifier.Settings(0, act, o.getInt("finetune_steps", 400), 128, 3e-3, 1e-4), o.seed());
+                            new Classifier.Settings(0, act, o.get(FINETUNE_STEPS), 128, 3e-3, 1e-4), o.seed());
                     stack.keep(c);
                     tuned = String.format(Locale.ROOT, "fine-tuned on %d labels (%d per class), accuracy on all %d images %.1f%%",
                             rows.length, perClass, data.size(), 100 * c.accuracy(data.images(), data.labels()));

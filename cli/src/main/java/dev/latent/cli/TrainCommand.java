@@ -1,6 +1,7 @@
 package dev.latent.cli;
 
 import dev.latent.data.Dataset;
+import dev.latent.model.Hyperparameters;
 import dev.latent.nn.Corruption;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -23,36 +24,36 @@ final class TrainCommand implements Callable<Integer> {
     static final List<TrainJob> JOBS = List.of(new AutoencoderJob(), new ConvAutoencoderJob(), new ResidualAutoencoderJob(),
             new StackedJob(), new GanJob(), new KMeansJob(), new HebbianJob());
 
-    /** The options every kind reads. */
+    /** The options every kind reads; {@code set} holds its {@code --set} values, checked against its keys. */
     record Options(String model, Path images, Path labels, Path out, int epochs, int batch, double lr, long seed,
-                   boolean resume, Map<String, String> set, Corruption denoise) {
+                   boolean resume, Hyperparameters.Values set) {
 
         /** The embedded digits unless --images/--labels were given. */
         Dataset data() throws java.io.IOException {
             return images == null ? Dataset.embeddedMnist() : Dataset.readIdx(images, labels);
         }
 
-        String get(String key, String def) {
-            return set.getOrDefault(key, def);
+        /** The value of {@code --set key=...}, or the key's declared default. */
+        <T> T get(Hyperparameters.Param<T> p) {
+            return set.get(p);
         }
 
-        double getDouble(String key, double def) {
-            String v = set.get(key);
-            try {
-                return v == null ? def : Double.parseDouble(v);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--set " + key + "=" + v + ": not a number");
-            }
+        /** Whether {@code --set} gave the key (for defaults that depend on other keys). */
+        boolean given(Hyperparameters.Param<?> p) {
+            return set.given(p);
         }
+    }
 
-        int getInt(String key, int def) {
-            String v = set.get(key);
-            try {
-                return v == null ? def : Integer.parseInt(v);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--set " + key + "=" + v + ": not an integer");
+    /** Every kind's {@code --set} keys with types, ranges and defaults: the footer of {@code train --help}. */
+    static String keysHelp() {
+        StringBuilder b = new StringBuilder("%n--set keys of each --model (key=default, type, range, what it is):%n");
+        for (TrainJob j : JOBS) {
+            b.append("%n").append(j.name()).append(" (").append(j.description()).append("):%n");
+            for (String line : j.hyperparameters().help().split("\n")) {
+                b.append("  ").append(line.replace("%", "%%")).append("%n");
             }
         }
+        return b.toString();
     }
 
     @CommandLine.Spec
@@ -105,7 +106,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--layers", description = "Layers of a stacked model (k-means: 1 or 2); the same as --set layers=N.")
     Integer layers;
 
-    @Option(names = "--set", description = "Model hyperparameter key=value (repeatable).")
+    @Option(names = "--set", description = "Model hyperparameter key=value (repeatable); the keys of each kind are listed below.")
     Map<String, String> set = new LinkedHashMap<>();
 
     static final class Kinds implements Iterable<String> {
@@ -126,11 +127,16 @@ final class TrainCommand implements Callable<Integer> {
         if ((images == null) && labels != null) {
             throw new IllegalArgumentException("--labels needs --images");
         }
+        Map<String, String> keys = new LinkedHashMap<>(set);
         if (layers != null) {
-            set.put("layers", Integer.toString(layers));
+            keys.put("layers", Integer.toString(layers));
         }
+        if (denoise != null) {
+            keys.put("denoising", denoise.toString());
+        }
+        Hyperparameters.Values values = job.hyperparameters().parse(keys, "--model " + model + " --set");
         PrintWriter pw = spec.commandLine().getOut();
-        int code = job.run(new Options(model, images, labels, out, epochs, batch, lr, seed, resume, Map.copyOf(set), denoise), pw);
+        int code = job.run(new Options(model, images, labels, out, epochs, batch, lr, seed, resume, values), pw);
         pw.flush();
         return code;
     }

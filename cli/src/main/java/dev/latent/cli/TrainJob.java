@@ -1,11 +1,13 @@
 package dev.latent.cli;
 
+import dev.latent.model.Hyperparameters;
 import java.io.PrintWriter;
 
 /**
  * One model kind that {@code latent train --model NAME} can train: it reads the common options and its
- * own {@code --set key=value} hyperparameters, trains, writes its model file and pictures, and prints a
- * short summary. Register an implementation in {@link TrainCommand#JOBS}.
+ * own {@code --set key=value} hyperparameters (its model's declared keys, the ones its model file's
+ * config stores, plus the job's own), trains, writes its model file and pictures, and prints a short
+ * summary. Register an implementation in {@link TrainCommand#JOBS}.
  */
 interface TrainJob {
 
@@ -14,6 +16,9 @@ interface TrainJob {
 
     /** One line for --help. */
     String description();
+
+    /** The {@code --set} keys: parsed and checked before {@link #run}, listed by {@code train --help}. */
+    Hyperparameters hyperparameters();
 
     /** Whether this kind takes {@code --denoise} (input corruption in training). */
     default boolean denoises() {

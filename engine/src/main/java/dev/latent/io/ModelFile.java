@@ -16,8 +16,10 @@ import java.util.Map;
 /**
  * Conventions of latent's model files (safetensors): {@code __metadata__} holds {@code format}
  * ("latent-model"), {@code format_version}, {@code kind} (the model class), {@code config} (its
- * hyperparameters as JSON), {@code encoder} (the encoder's layers as JSON, for
- * {@link Encoder}), and provenance: {@code latent_version}, {@code seed}, {@code data_sha256}.
+ * hyperparameters as JSON), then what the kind adds ({@code encoder}: the encoder's layers as JSON for
+ * {@code serve.Encoder}; {@code input_shape}; ...), and provenance: {@code latent_version},
+ * {@code seed}, {@code data_sha256}. Every kind writes its metadata with {@link #metadata} and checks
+ * on load that the file holds no tensor its config does not explain ({@link #requireOnly}).
  */
 public final class ModelFile {
 
@@ -42,6 +44,49 @@ public final class ModelFile {
         }
         if (kind != null && !kind.equals(l.meta("kind"))) {
             throw new BadInputException(l.file() + ": __metadata__.kind is " + l.meta("kind") + ", expected " + kind);
+        }
+    }
+
+    /**
+     * The {@code __metadata__} of a model file, in this order: format, format_version, kind, config,
+     * the kind's {@code extra} entries (e.g. encoder, input_shape; null for none), the provenance (null
+     * for none). An extra or provenance entry may not replace an earlier one: that would write a file
+     * that claims another format or kind.
+     */
+    public static Map<String, String> metadata(String kind, String config, Map<String, String> extra,
+                                               Map<String, String> provenance) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("format_version", Integer.toString(VERSION));
+        meta.put("kind", kind);
+        meta.put("config", config);
+        for (Map<String, String> more : java.util.Arrays.asList(extra, provenance)) {
+            if (more == null) {
+                continue;
+            }
+            for (Map.Entry<String, String> e : more.entrySet()) {
+                if (meta.putIfAbsent(e.getKey(), e.getValue()) != null) {
+                    throw new IllegalArgumentException("model file metadata: '" + e.getKey() + "' is given twice");
+                }
+            }
+        }
+        return meta;
+    }
+
+    /** A shape as the {@code input_shape} metadata entry writes it: a JSON array with no spaces, e.g. [1,28,28]. */
+    public static String shape(int... dims) {
+        return java.util.Arrays.toString(dims).replace(" ", "");
+    }
+
+    /**
+     * Refuses a file holding a tensor outside {@code expected} (the names its config explains), naming
+     * the file, the tensor and the {@code kind}; missing tensors are the loader's to report, by name.
+     */
+    public static void requireOnly(SafeTensors.Loaded l, java.util.Set<String> expected, String kind) {
+        for (String name : l.tensors().keySet()) {
+            if (!expected.contains(name)) {
+                throw new BadInputException(l.file() + ": unexpected tensor '" + name + "' for this " + kind + " config");
+            }
         }
     }
 

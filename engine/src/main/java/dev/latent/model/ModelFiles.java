@@ -15,8 +15,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Saving and loading the network of a model in latent's model-file format ({@link ModelFile}): what
- * every trainable model kind (autoencoder, conv-autoencoder, residual-autoencoder) does the same way.
+ * Saving and loading the network of a model in latent's model-file format ({@link ModelFile}), and
+ * reading config fields with errors that name the file and the field: what the network-backed model
+ * kinds (autoencoder, conv-autoencoder, residual-autoencoder) do the same way.
  */
 public final class ModelFiles {
 
@@ -33,17 +34,10 @@ public final class ModelFiles {
         for (Param p : net.params()) {
             tensors.put(p.name(), p.value());
         }
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", ModelFile.FORMAT);
-        meta.put("format_version", Integer.toString(ModelFile.VERSION));
-        meta.put("kind", kind);
-        meta.put("config", config.toString());
-        meta.put("encoder", encoder.toString());
-        meta.put("input_shape", java.util.Arrays.toString(inputShape).replace(" ", ""));
-        if (provenance != null) {
-            meta.putAll(provenance);
-        }
-        SafeTensors.write(file, tensors, meta);
+        Map<String, String> extra = new LinkedHashMap<>();
+        extra.put("encoder", encoder.toString());
+        extra.put("input_shape", ModelFile.shape(inputShape));
+        SafeTensors.write(file, tensors, ModelFile.metadata(kind, config.toString(), extra, provenance));
     }
 
     /**
@@ -56,11 +50,7 @@ public final class ModelFiles {
             p.value().copyFrom(l.tensor(p.name(), p.value().shape()));
             expected.add(p.name());
         }
-        for (String name : l.tensors().keySet()) {
-            if (!expected.contains(name)) {
-                throw new BadInputException(l.file() + ": unexpected tensor '" + name + "' for this " + kind + " config");
-            }
-        }
+        ModelFile.requireOnly(l, expected, kind);
     }
 
     /** The config field {@code field}, or a {@link BadInputException} naming the source and the field. */

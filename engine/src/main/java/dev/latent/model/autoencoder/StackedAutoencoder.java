@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latent.model.Classifier;
+import dev.latent.model.Hyperparameters;
 import dev.latent.io.BadInputException;
 import dev.latent.io.ModelFile;
 import dev.latent.io.SafeTensors;
@@ -51,6 +52,15 @@ import java.util.Set;
 public final class StackedAutoencoder implements FeatureExtractor {
 
     public static final String KIND = "stacked_autoencoder";
+
+    public static final Hyperparameters.Param<int[]> HIDDEN = Autoencoder.HIDDEN.withDefault(new int[] {200, 200});
+    public static final Hyperparameters.Param<Double> BETA = Hyperparameters.Param.real("beta", 3.0, 0, Double.MAX_VALUE, "KL sparsity weight of every layer (0: none)");
+    /**
+     * The config keys of {@link #configJson} a user chooses (the rest come from the data and the
+     * batch), with {@code latent train}'s defaults: UFLDL's 200-200, KL rho 0.1, beta 3, weight decay 3e-3.
+     */
+    public static final Hyperparameters HYPERPARAMETERS = Hyperparameters.of(HIDDEN, AutoencoderCore.ACTIVATION, Autoencoder.RHO,
+            BETA, AutoencoderCore.WEIGHT_DECAY.withDefault(3e-3));
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final int input;
@@ -236,17 +246,10 @@ public final class StackedAutoencoder implements FeatureExtractor {
                 tensors.put("fine_tuned." + p.name(), p.value());
             }
         }
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", ModelFile.FORMAT);
-        meta.put("format_version", Integer.toString(ModelFile.VERSION));
-        meta.put("kind", KIND);
-        meta.put("config", configJson().toString());
-        meta.put("encoder", encoderSpec().toString());
-        meta.put("input_shape", "[" + input + "]");
-        if (provenance != null) {
-            meta.putAll(provenance);
-        }
-        SafeTensors.write(file, tensors, meta);
+        Map<String, String> extra = new LinkedHashMap<>();
+        extra.put("encoder", encoderSpec().toString());
+        extra.put("input_shape", ModelFile.shape(input));
+        SafeTensors.write(file, tensors, ModelFile.metadata(KIND, configJson().toString(), extra, provenance));
     }
 
     /**
@@ -286,7 +289,7 @@ public final class StackedAutoencoder implements FeatureExtractor {
                     throw new BadInputException(src + ": rho " + rho + ", beta " + beta + ": " + e.getMessage(), e);
                 }
             }
-            int batch = dimension(c, "max_batch", Autoencoder.MAX_BATCH, src);
+            int batch = dimension(c, "max_batch", AutoencoderCore.MAX_BATCH, src);
             JsonNode ft = c.get("fine_tuned");
             if (ft == null) {
                 throw new BadInputException(src + ".fine_tuned is missing (null when the stack was not fine-tuned)");
@@ -295,7 +298,7 @@ public final class StackedAutoencoder implements FeatureExtractor {
             int ftBatch = 0;
             if (!ft.isNull()) {
                 classes = dimension(ft, "classes", Integer.MAX_VALUE, src + ".fine_tuned");
-                ftBatch = dimension(ft, "max_batch", Autoencoder.MAX_BATCH, src + ".fine_tuned");
+                ftBatch = dimension(ft, "max_batch", AutoencoderCore.MAX_BATCH, src + ".fine_tuned");
             }
             // The config sizes every buffer: check it against the tensors before building anything.
             int prev = input;
@@ -324,11 +327,7 @@ public final class StackedAutoencoder implements FeatureExtractor {
                     s.fineTuned = Classifier.untrained(input, s.fineTuneBody(), prev, classes, ftBatch, k);
                     copyParams(l, "fine_tuned.", s.fineTuned.network().params(), expected);
                 }
-                for (String name : l.tensors().keySet()) {
-                    if (!expected.contains(name)) {
-                        throw new BadInputException(file + ": unexpected tensor '" + name + "' for this stacked autoencoder config");
-                    }
-                }
+                ModelFile.requireOnly(l, expected, "stacked autoencoder");
                 return s;
             } catch (RuntimeException e) {
                 s.close();

@@ -1,6 +1,7 @@
 package dev.latent.model.gan;
 
 import dev.latent.model.FeatureExtractor;
+import dev.latent.model.Hyperparameters;
 import dev.latent.nn.GanInputTap;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -103,6 +104,15 @@ public final class Gan implements FeatureExtractor {
             }
         }
 
+        /**
+         * This config with the {@link #HYPERPARAMETERS} of {@code v} (given or defaulted); channels,
+         * size and max batch are kept (they come from the data and the batch).
+         */
+        public Config with(Hyperparameters.Values v) {
+            return new Config(v.get(Z), channels, size, v.get(G1), v.get(G2), v.get(D1), v.get(D2), v.get(K),
+                    GeneratorLoss.parse(v.get(GENERATOR_LOSS)), v.get(LR), v.get(BETA1), v.get(BETA2), maxBatch);
+        }
+
         /** The 28x28 DCGAN: z 100, G 128/64, D 64/128, k 1, non-saturating, Adam 2e-4 / 0.5, batch 64. */
         public static Config dcgan28() {
             return new Config(100, 1, 28, 128, 64, 64, 128, 1, GeneratorLoss.NON_SATURATING, 2e-4, 0.5, 0.999, 64);
@@ -175,6 +185,20 @@ public final class Gan implements FeatureExtractor {
     }
 
     public static final String KIND = "dcgan";
+
+    public static final Hyperparameters.Param<Integer> Z = Hyperparameters.Param.integer("z", 100, 1, 1 << 16, "noise size");
+    public static final Hyperparameters.Param<Integer> G1 = Hyperparameters.Param.integer("g1", 128, 1, 1 << 14, "generator width after the dense layer");
+    public static final Hyperparameters.Param<Integer> G2 = Hyperparameters.Param.integer("g2", 64, 1, 1 << 14, "generator width after the first transposed conv");
+    public static final Hyperparameters.Param<Integer> D1 = Hyperparameters.Param.integer("d1", 64, 1, 1 << 14, "discriminator width after conv 1");
+    public static final Hyperparameters.Param<Integer> D2 = Hyperparameters.Param.integer("d2", 128, 1, 1 << 14, "discriminator width after conv 2");
+    public static final Hyperparameters.Param<Integer> K = Hyperparameters.Param.integer("k", 1, 1, 1 << 10, "discriminator steps per generator step");
+    public static final Hyperparameters.Param<String> GENERATOR_LOSS = Hyperparameters.Param.choice("generator_loss", "non_saturating",
+            List.of("non_saturating", "minimax"), "the generator's objective");
+    public static final Hyperparameters.Param<Double> LR = Hyperparameters.Param.real("lr", 2e-4, Double.MIN_VALUE, 10, "Adam learning rate of G and D");
+    public static final Hyperparameters.Param<Double> BETA1 = Hyperparameters.Param.real("beta1", 0.5, 0, 0.999999, "Adam beta1");
+    public static final Hyperparameters.Param<Double> BETA2 = Hyperparameters.Param.real("beta2", 0.999, 0, 0.999999, "Adam beta2");
+    /** The config keys a user chooses, with the defaults of {@link Config#dcgan28()}. */
+    public static final Hyperparameters HYPERPARAMETERS = Hyperparameters.of(Z, G1, G2, D1, D2, K, GENERATOR_LOSS, LR, BETA1, BETA2);
     /** Index of D's first and second LeakyReLU outputs in {@link #discriminator()} (after the input tap). */
     public static final int D_ACT1 = 2;
     public static final int D_ACT2 = 5;
@@ -582,16 +606,8 @@ public final class Gan implements FeatureExtractor {
      * safetensors model file: kind dcgan, the config as JSON, and the provenance.
      */
     public void save(Path file, Map<String, String> provenance) throws IOException {
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", ModelFile.FORMAT);
-        meta.put("format_version", Integer.toString(ModelFile.VERSION));
-        meta.put("kind", KIND);
-        meta.put("config", cfg.toJson().toString());
-        meta.put("input_shape", "[" + cfg.channels + ", " + cfg.size + ", " + cfg.size + "]");
-        if (provenance != null) {
-            meta.putAll(provenance);
-        }
-        SafeTensors.write(file, tensors(), meta);
+        SafeTensors.write(file, tensors(), ModelFile.metadata(KIND, cfg.toJson().toString(),
+                Map.of("input_shape", ModelFile.shape(cfg.channels, cfg.size, cfg.size)), provenance));
     }
 
     /**
@@ -637,11 +653,7 @@ public final class Gan implements FeatureExtractor {
                     e.getValue().copyFrom(l.tensor(e.getKey(), e.getValue().shape()));
                     expected.add(e.getKey());
                 }
-                for (String name : l.tensors().keySet()) {
-                    if (!expected.contains(name)) {
-                        throw new BadInputException(file + ": unexpected tensor '" + name + "' for this dcgan config");
-                    }
-                }
+                ModelFile.requireOnly(l, expected, KIND);
                 return gan;
             } catch (RuntimeException e) {
                 gan.close();

@@ -1,6 +1,8 @@
 package dev.latent.model.hebbian;
 
 import dev.latent.model.FeatureExtractor;
+import dev.latent.model.Hyperparameters;
+import dev.latent.model.Hyperparameters.Param;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -17,6 +19,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -69,6 +72,12 @@ public final class Hebbian implements FeatureExtractor {
     }
 
     public static final String KIND = "hebbian";
+
+    public static final Param<Rule> RULE = Param.parsed("rule", "rule", "sanger|oja|hebb", Rule.SANGER, Rule::parse, "the learning rule");
+    public static final Param<Integer> UNITS = Param.integer("units", 8, 1, 1 << 16, "units (oja: always 1)");
+    public static final Param<Boolean> NORMALIZE = Param.bool("normalize", true, "hebb: rescale w_j to unit norm after every update");
+    /** The config keys a user chooses (dim comes from the data, steps from training). */
+    public static final Hyperparameters HYPERPARAMETERS = Hyperparameters.of(RULE, UNITS, NORMALIZE);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Rule rule;
@@ -301,15 +310,7 @@ public final class Hebbian implements FeatureExtractor {
             Map<String, Tensor> t = new LinkedHashMap<>();
             t.put("weight", weights(ws));
             t.put("mean", m);
-            Map<String, String> meta = new LinkedHashMap<>();
-            meta.put("format", ModelFile.FORMAT);
-            meta.put("format_version", Integer.toString(ModelFile.VERSION));
-            meta.put("kind", KIND);
-            meta.put("config", config.toString());
-            if (provenance != null) {
-                meta.putAll(provenance);
-            }
-            SafeTensors.write(file, t, meta);
+            SafeTensors.write(file, t, ModelFile.metadata(KIND, config.toString(), null, provenance));
         }
     }
 
@@ -342,9 +343,7 @@ public final class Hebbian implements FeatureExtractor {
             }
             Tensor weight = l.tensor("weight", units, d);
             Tensor mean = l.tensor("mean", d);
-            if (l.tensors().size() != 2) {
-                throw new BadInputException(file + ": a Hebbian model has tensors weight and mean, the file has " + l.tensors().keySet());
-            }
+            ModelFile.requireOnly(l, Set.of("weight", "mean"), KIND);
             Hebbian h;
             try {
                 h = new Hebbian(rule, units, d, normalize.asBoolean(), 0);

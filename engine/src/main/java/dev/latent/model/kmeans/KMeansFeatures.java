@@ -10,6 +10,8 @@ import dev.latent.io.ModelFile;
 import dev.latent.io.SafeTensors;
 import dev.latent.kernel.Kernels;
 import dev.latent.kernel.Transpose;
+import dev.latent.model.Hyperparameters;
+import dev.latent.model.Hyperparameters.Param;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.io.IOException;
@@ -77,6 +79,15 @@ public final class KMeansFeatures implements AutoCloseable {
             }
         }
 
+        /**
+         * The config of {@link #HYPERPARAMETERS} values {@code v} (given or defaulted), with {@code patch}
+         * (the caller's default when not given), channels and seed.
+         */
+        public static Config of(Hyperparameters.Values v, int patch, int channels, long seed) {
+            return new Config(patch, channels, v.get(K), v.get(NORM_EPS), v.get(WHITEN_EPS), v.get(ENCODING), v.get(ALPHA),
+                    v.get(STRIDE), v.get(PATCHES), v.get(ITERATIONS), v.get(SPHERICAL), v.get(MINI_BATCH), seed);
+        }
+
         /** Coates et al.'s defaults scaled to small images: 6x6 grey patches, triangle encoding, stride 1. */
         public static Config defaults(int k) {
             return new Config(6, 1, k, Patches.DEFAULT_EPS, 0.1, Encoding.TRIANGLE, 0.25, 1, 50_000, 30, false, 0, 1);
@@ -127,6 +138,24 @@ public final class KMeansFeatures implements AutoCloseable {
     }
 
     public static final String KIND = "kmeans";
+
+    public static final Param<Integer> PATCH = Param.integer("patch", 6, 1, 1 << 10, "patch side (natural images: 8)");
+    public static final Param<Integer> K = Param.integer("k", 100, 1, 1 << 20, "centroids (filters)");
+    public static final Param<Double> NORM_EPS = Param.real("norm_eps", Patches.DEFAULT_EPS, 0, Double.MAX_VALUE,
+            "epsilon of the per-patch contrast normalization");
+    public static final Param<Double> WHITEN_EPS = Param.real("whiten_eps", 0.1, 0, Double.MAX_VALUE, "ZCA whitening epsilon");
+    public static final Param<Encoding> ENCODING = Param.parsed("encoding", "encoding", "triangle|hard|soft_threshold",
+            Encoding.TRIANGLE, Encoding::parse, "how a whitened patch becomes k features");
+    public static final Param<Double> ALPHA = Param.real("alpha", 0.25, 0, Double.MAX_VALUE, "soft_threshold's alpha");
+    public static final Param<Integer> STRIDE = Param.integer("stride", 1, 1, 1 << 10, "stride of the feature extraction grid");
+    public static final Param<Integer> PATCHES = Param.integer("patches", 50_000, 1, Integer.MAX_VALUE, "random patches to cluster");
+    public static final Param<Integer> ITERATIONS = Param.integer("iterations", 30, 0, Integer.MAX_VALUE, "k-means iterations");
+    public static final Param<Boolean> SPHERICAL = Param.bool("spherical", false, "unit-norm centroids (spherical k-means)");
+    public static final Param<Integer> MINI_BATCH = Param.integer("mini_batch", 0, 0, Integer.MAX_VALUE,
+            "mini-batch k-means batch size (0: full Lloyd)");
+    /** The config keys a user chooses (channels come from the images, the seed from --seed). */
+    public static final Hyperparameters HYPERPARAMETERS = Hyperparameters.of(PATCH, K, NORM_EPS, WHITEN_EPS, ENCODING, ALPHA,
+            STRIDE, PATCHES, ITERATIONS, SPHERICAL, MINI_BATCH);
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Patch rows encoded per GEMM when extracting convolutional features. */
     private static final int ROWS = 4096;
@@ -419,26 +448,27 @@ public final class KMeansFeatures implements AutoCloseable {
     public void save(Path file, Map<String, String> provenance) throws IOException {
         Map<String, Tensor> t = new LinkedHashMap<>();
         putTensors("", t);
-        SafeTensors.write(file, t, metadata(config, imageShape, provenance));
+        SafeTensors.write(file, t, metadata(config, imageShape, null, provenance));
     }
 
     /**
      * The metadata of a k-means model file whose first layer has config {@code c} and was trained on
-     * images of {@code imageShape} (null: not written).
+     * images of {@code imageShape} (null: not written), with a stack's {@code extra} entries (or null).
      */
-    static Map<String, String> metadata(Config c, int[] imageShape, Map<String, String> provenance) {
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", ModelFile.FORMAT);
-        meta.put("format_version", Integer.toString(ModelFile.VERSION));
-        meta.put("kind", KIND);
-        meta.put("config", c.json());
+    static Map<String, String> metadata(Config c, int[] imageShape, Map<String, String> extra, Map<String, String> provenance) {
+        Map<String, String> more = new LinkedHashMap<>();
         if (imageShape != null) {
-            meta.put("input_shape", java.util.Arrays.toString(imageShape).replace(" ", ""));
+            more.put("input_shape", ModelFile.shape(imageShape));
         }
-        if (provenance != null) {
-            meta.putAll(provenance);
+        if (extra != null) {
+            more.putAll(extra);
         }
-        return meta;
+        return ModelFile.metadata(KIND, c.json(), more, provenance);
+    }
+
+    /** The tensor names of a layer whose names carry {@code prefix} (see {@link #putTensors}). */
+    static List<String> tensorNames(String prefix) {
+        return List.of(prefix + "centroids", prefix + "whitening.mean", prefix + "whitening.matrix");
     }
 
     /** (channels, height, width) of the images this layer was trained on, or null when the file did not say. */
@@ -476,6 +506,12 @@ public final class KMeansFeatures implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             SafeTensors.Loaded l = SafeTensors.read(file, arena);
             ModelFile.requireKind(l, KIND);
+            // a stack's file (KMeansStack) holds its second layer too: this reads the first
+            java.util.Set<String> expected = new java.util.HashSet<>(tensorNames(""));
+            if ("2".equals(l.metadata().get("layers"))) {
+                expected.addAll(tensorNames("layer2."));
+            }
+            ModelFile.requireOnly(l, expected, KIND);
             return firstLayer(l, config(l, "config", ModelFile.json(l, "config")), kernels);
         }
     }

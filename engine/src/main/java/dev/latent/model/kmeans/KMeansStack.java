@@ -249,7 +249,7 @@ public final class KMeansStack implements FeatureExtractor {
     public void save(Path file, Map<String, String> provenance) throws IOException {
         Map<String, Tensor> t = new LinkedHashMap<>();
         first.putTensors("", t);
-        Map<String, String> meta = KMeansFeatures.metadata(first.config(), first.imageShape(), provenance);
+        Map<String, String> extra = new LinkedHashMap<>();
         if (second != null) {
             second.putTensors("layer2.", t);
             ObjectNode l2 = second.config().toJson();
@@ -258,10 +258,10 @@ public final class KMeansStack implements FeatureExtractor {
                 m.add(c);
             }
             l2.put("images", images);
-            meta.put("layers", "2");
-            meta.put("layer2", l2.toString());
+            extra.put("layers", "2");
+            extra.put("layer2", l2.toString());
         }
-        SafeTensors.write(file, t, meta);
+        SafeTensors.write(file, t, KMeansFeatures.metadata(first.config(), first.imageShape(), extra, provenance));
     }
 
     /** Reads a one- or two-layer k-means model file; tensors are copied, the file is not kept open. */
@@ -274,6 +274,11 @@ public final class KMeansStack implements FeatureExtractor {
             if (!layers.equals("1") && !layers.equals("2")) {
                 throw new BadInputException(file + ": __metadata__.layers is '" + layers + "', expected 1 or 2");
             }
+            java.util.Set<String> expected = new java.util.HashSet<>(KMeansFeatures.tensorNames(""));
+            if (layers.equals("2")) {
+                expected.addAll(KMeansFeatures.tensorNames("layer2."));
+            }
+            ModelFile.requireOnly(l, expected, KMeansFeatures.KIND);
             int[] chosen = null;
             KMeansFeatures.Config c2 = null;
             int nImages = 0;
