@@ -1,0 +1,187 @@
+package dev.latent.bench.harness;
+
+import com.sun.management.ThreadMXBean;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The one timing loop of {@code latent bench}: it calls a body in groups of calls, warms up until the
+ * rate is steady, then times groups and reports their spread ({@link Timing}).
+ *
+ * <p>Warm-up ends when all of these hold after a group (checked on the last window of groups, at least
+ * {@value #WINDOW_SECONDS} s and 3 groups, against the window before it):
+ * <ol>
+ *   <li>at least {@link Plan#minWarmup} seconds have passed;
+ *   <li>the JIT is idle: its compiler threads ran for at most {@value #JIT_BUSY_SHARE} of the window's
+ *       wall time ({@link #jitNanos}). A fixed warm-up is what issue 12 found wrong: on a busy 2-core
+ *       machine C2 took longer than the 1 s warm-up to compile the Vector API kernels, so whichever
+ *       provider ran first in a JVM was timed 3x slower. Vector API code that C2 has not compiled yet
+ *       is not merely slower: it allocates a box per vector (megabytes per GEMM call);
+ *   <li>the rate stopped improving: the window's median time per call is within
+ *       {@value #IMPROVEMENT} of the window before (a later tier may compile without much JIT time).
+ * </ol>
+ * If they do not hold within {@link Plan#maxWarmup} seconds, timing starts anyway and the timing says
+ * it was not steady ({@code "steady": false} in the row), rather than looping forever on a noisy host.
+ *
+ * <p>Timed groups are sized to last at least {@link Plan#groupSeconds} (so the clock's resolution does
+ * not matter), warm-up groups at least {@value #WARMUP_GROUP_SECONDS} s; a group holds one call when
+ * a call is longer. The bytes the calling thread allocates during the
+ * timed groups are counted ({@link ThreadMXBean#getThreadAllocatedBytes}); kernel pool threads are not.
+ */
+public final class Timer {
+
+    static final double WINDOW_SECONDS = 0.25;
+    static final double JIT_BUSY_SHARE = 0.05;
+    /** Warm-up groups are longer than timed ones: steadiness is checked after each (reading /proc costs ~1 ms). */
+    static final double WARMUP_GROUP_SECONDS = 0.05;
+    private static final Path TASKS = Path.of("/proc/self/task");
+    /** Whether this system shows threads' CPU time in /proc (Linux). */
+    private static final boolean PROC = Files.isReadable(TASKS.resolve(Long.toString(ProcessHandle.current().pid())).resolve("schedstat"));
+    static final double IMPROVEMENT = 0.03;
+    /** Upper bound on calls per group, so a near-empty body cannot overflow a count. */
+    private static final long MAX_PER_GROUP = 1 << 22;
+
+    /** A measured call; may throw (e.g. ONNX Runtime's checked exceptions). */
+    @FunctionalInterface
+    public interface Body {
+        void run() throws Exception;
+    }
+
+    /**
+     * How long to warm up and to time: at least {@code seconds} of timed groups and {@code minGroups}
+     * of them, each of at least {@code groupSeconds}.
+     */
+    public record Plan(double seconds, double minWarmup, double maxWarmup, int minGroups, double groupSeconds) {
+
+        /** The default plan for a measurement of {@code seconds}: warm-up at least half that, at most max(10 s, 5x). */
+        public static Plan of(double seconds) {
+            return new Plan(seconds, seconds / 2, Math.max(10, 5 * seconds), 5, 0.01);
+        }
+
+        /** This plan with at least {@code n} timed groups (e.g. k-means: a fixed number of iterations, one per group). */
+        public Plan withMinGroups(int n) {
+            return new Plan(seconds, minWarmup, maxWarmup, n, groupSeconds);
+        }
+    }
+
+    private Timer() {
+    }
+
+    /** Warms {@code body} up and times it on the calling thread as {@code plan} says. */
+    public static Timing run(Body body, Plan plan) throws Exception {
+        List<double[]> warm = new ArrayList<>(); // per group: {end time s, seconds per call, JIT ns so far}
+        long start = System.nanoTime();
+        long perGroup = 1;
+        long warmCalls = 0;
+        boolean steady = false;
+        while (true) {
+            double perCall = group(body, perGroup);
+            warmCalls += perGroup;
+            double now = (System.nanoTime() - start) * 1e-9;
+            warm.add(new double[] {now, perCall, jitNanos()});
+            perGroup = groupSize(perCall, Math.max(plan.groupSeconds(), WARMUP_GROUP_SECONDS));
+            if (now >= plan.minWarmup() && steady(warm)) {
+                steady = true;
+                break;
+            }
+            if (now >= plan.maxWarmup()) {
+                break;
+            }
+        }
+        double warmup = (System.nanoTime() - start) * 1e-9;
+        perGroup = groupSize(warm.get(warm.size() - 1)[1], plan.groupSeconds());
+
+        ThreadMXBean mx = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        List<Double> perCall = new ArrayList<>();
+        long calls = 0;
+        long bytes0 = mx.getThreadAllocatedBytes(tid);
+        long t0 = System.nanoTime();
+        do {
+            perCall.add(group(body, perGroup));
+            calls += perGroup;
+        } while ((System.nanoTime() - t0) * 1e-9 < plan.seconds() || perCall.size() < plan.minGroups());
+        long bytes = mx.getThreadAllocatedBytes(tid) - bytes0;
+        return new Timing(perCall.stream().mapToDouble(Double::doubleValue).toArray(), calls, warmCalls, warmup, steady,
+                bytes / calls);
+    }
+
+    /** Seconds per call over one group of {@code n} calls. */
+    private static double group(Body body, long n) throws Exception {
+        long t0 = System.nanoTime();
+        for (long i = 0; i < n; i++) {
+            body.run();
+        }
+        return Math.max(1, System.nanoTime() - t0) * 1e-9 / n;
+    }
+
+    private static long groupSize(double perCall, double groupSeconds) {
+        return Math.max(1, Math.min(MAX_PER_GROUP, (long) (groupSeconds / perCall)));
+    }
+
+    /** Whether the last window of warm-up groups is JIT-idle and no faster than the window before it. */
+    static boolean steady(List<double[]> g) {
+        int last = g.size() - 1;
+        int first = last;
+        while (first > 0 && (last - first + 1 < 3 || g.get(last)[0] - g.get(first - 1)[0] < WINDOW_SECONDS)) {
+            first--;
+        }
+        int n = last - first + 1;
+        if (first - n < 0 || n < 3) {
+            return false;
+        }
+        double wall = g.get(last)[0] - g.get(first - 1)[0];
+        double jit = g.get(last)[2] - g.get(first - 1)[2];
+        if (jit > JIT_BUSY_SHARE * wall * 1e9) {
+            return false;
+        }
+        double now = median(g.subList(first, last + 1));
+        double before = median(g.subList(first - n, first));
+        return now >= before * (1 - IMPROVEMENT);
+    }
+
+    /**
+     * Nanoseconds the JIT has worked so far: on Linux the CPU time of the compiler threads ("C1/C2
+     * CompilerThreadN" in /proc/self/task/N/schedstat), which grows while a compilation is under way;
+     * elsewhere the JVM's total compilation time, which grows only when one finishes.
+     */
+    static double jitNanos() {
+        if (PROC) {
+            long sum = 0;
+            try (DirectoryStream<Path> tasks = Files.newDirectoryStream(TASKS)) {
+                for (Path t : tasks) {
+                    sum += compilerNanos(t);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot list " + TASKS + ", which was readable at start-up", e);
+            }
+            return sum;
+        }
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() * 1e6 : 0;
+    }
+
+    /** CPU nanoseconds of task {@code t} if it is a compiler thread, else 0 (also when it just ended). */
+    private static long compilerNanos(Path t) {
+        try {
+            if (!Files.readString(t.resolve("comm")).contains("CompilerThre")) {
+                return 0;
+            }
+            String stat = Files.readString(t.resolve("schedstat"));
+            return Long.parseLong(stat.substring(0, stat.indexOf(' ')));
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    private static double median(List<double[]> groups) {
+        return Timing.quantile(groups.stream().mapToDouble(x -> x[1]).sorted().toArray(), 0.5);
+    }
+}
