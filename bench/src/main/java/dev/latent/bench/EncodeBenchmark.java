@@ -62,7 +62,6 @@ public class EncodeBenchmark {
 
     static final int BATCH = EncoderWorkload.BATCH;
 
-
     /** The kernel provider, by name; {@link BenchMain} substitutes the providers available in this JVM. */
     // Literal values, as JMH requires; scalar (a triple loop, ~1 s per batch-256 call) is best left out: -p provider=simd,openblas.
     @Param({"scalar", "simd", "openblas"})
@@ -96,14 +95,14 @@ public class EncodeBenchmark {
         float[] x = EncoderWorkload.input();
         in = arena.allocate((long) x.length * Float.BYTES, 64);
         MemorySegment.copy(x, 0, in, JAVA_FLOAT, 0, x.length);
-        out = arena.allocate((long) EncoderWorkload.BATCH * EncoderWorkload.CODE * Float.BYTES, 64);
+        out = arena.allocate((long) BATCH * EncoderWorkload.CODE * Float.BYTES, 64);
         EncodeCheck check;
         try (Autoencoder ae = EncoderWorkload.build(kernels)) {
             ae.save(model, null);
             check = new EncodeCheck(ae, x);
         }
         encoder = Encoder.load(model, kernels);
-        for (int rows : new int[] {1, EncodeBenchmark.BATCH}) {
+        for (int rows : new int[] {1, BATCH}) {
             out.fill((byte) 0xff); // NaN: a call that writes nothing fails the check
             encoder.encode(in, out, rows);
             String wrong = check.mismatch(out.toArray(JAVA_FLOAT), rows);
@@ -118,20 +117,24 @@ public class EncodeBenchmark {
     @Benchmark
     // Time per call: single-sample latency is what a request waits for.
     @BenchmarkMode(Mode.AverageTime)
+    // Microseconds: a batch-1 call takes tens to hundreds of them.
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
     public void latency() {
         encoder.encode(in, out, 1);
     }
 
+    // No Blackhole, as above.
     @Benchmark
     // Calls per second; the Samples counter turns it into samples per second.
     @BenchmarkMode(Mode.Throughput)
+    // Per second, so the samples counter reads directly as samples/s.
     @OutputTimeUnit(TimeUnit.SECONDS)
     public void throughput(Samples samples) {
         encoder.encode(in, out, BATCH);
         samples.samples += BATCH;
     }
 
+    // Trial level: free the encoder and delete the model file once the fork's measurements are done.
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
         if (encoder != null) {

@@ -53,7 +53,9 @@ public class TrainStepBenchmark {
     private int batch;
 
     /** Samples trained, reported per second. */
+    // OPERATIONS: JMH divides the counter by the iteration time, like the primary score.
     @AuxCounters(AuxCounters.Type.OPERATIONS)
+    // Thread scope is what @AuxCounters requires; JMH resets public fields before every iteration.
     @State(Scope.Thread)
     public static class Counters {
         public long samples;
@@ -70,6 +72,7 @@ public class TrainStepBenchmark {
         session.requireLearning(provider);
     }
 
+    // Returns the objective: JMH consumes it, so the loss computation cannot be dropped.
     @Benchmark
     // Time per step; the samples counter gives samples/s.
     @BenchmarkMode(Mode.AverageTime)
@@ -80,6 +83,7 @@ public class TrainStepBenchmark {
         return session.step();
     }
 
+    // Trial level: free the network once the fork's measurements are done.
     @TearDown(Level.Trial)
     public void tearDown() {
         session.close();

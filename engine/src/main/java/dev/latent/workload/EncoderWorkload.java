@@ -23,11 +23,6 @@ public final class EncoderWorkload {
     private EncoderWorkload() {
     }
 
-    /** Layer sizes from the input to the code. */
-    public static int[] sizes() {
-        return new int[] {INPUT, 1000, 500, 250, CODE};
-    }
-
     /** The autoencoder whose encoder is W5, on {@code kernels}, initialised from {@link #SEED}; the caller closes it. */
     public static Autoencoder build(Kernels kernels) {
         return Autoencoder.builder(INPUT).hidden(1000, 500, 250, CODE).activation(Activation.SIGMOID)
