@@ -22,6 +22,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -67,14 +68,14 @@ final class EncodeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object per line instead of a table.")
     boolean json;
 
-    @Option(names = "--child", hidden = true, description = "Run as a child JVM of this command: JSON rows, latent only, this JVM's threads.")
+    @Option(names = "--child", hidden = true, description = "Run as a child JVM of this command: JSON rows (progress unless --json), latent only, this JVM's threads.")
     boolean child;
 
     private static final int[] BATCHES = {1, EncoderWorkload.BATCH};
 
     @Override
     public Integer call() throws Exception {
-        Report report = new Report(spec.commandLine().getOut(), json || child, "bench encode");
+        Report report = new Report(spec.commandLine().getOut(), json || child, !json, "bench encode");
         List<String> names = providers != null ? providers
                 : KernelRegistry.availableNames().stream().filter(n -> !n.equals("scalar")).toList();
         List<Integer> counts = child || threads == null ? List.of(KernelThreads.count()) : threads;
@@ -94,8 +95,12 @@ final class EncodeCommand implements Callable<Integer> {
                     }
                 } else {
                     report.progress("starting a JVM with %d kernel thread(s)", t);
-                    ChildJvm.run(Map.of(KernelThreads.PROPERTY, Integer.toString(t)), BenchCommand.class,
-                            List.of("encode", "--child", "--seconds=" + seconds, "--providers=" + String.join(",", names)), report::emit);
+                    List<String> args = new ArrayList<>(List.of("encode", "--child", "--seconds=" + seconds,
+                            "--providers=" + String.join(",", names)));
+                    if (json) {
+                        args.add("--json");
+                    }
+                    ChildJvm.run(Map.of(KernelThreads.PROPERTY, Integer.toString(t)), BenchCommand.class, args, report::emit);
                 }
             }
             if (!noPeers && !child) {

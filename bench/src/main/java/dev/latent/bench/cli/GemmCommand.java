@@ -54,12 +54,12 @@ final class GemmCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object per line instead of a table.")
     boolean json;
 
-    @Option(names = "--child", hidden = true, description = "Run as a child JVM of this command: JSON rows, this JVM's threads only.")
+    @Option(names = "--child", hidden = true, description = "Run as a child JVM of this command: JSON rows (progress unless --json), this JVM's threads only.")
     boolean child;
 
     @Override
     public Integer call() throws Exception {
-        Report report = new Report(spec.commandLine().getOut(), json || child, "bench gemm");
+        Report report = new Report(spec.commandLine().getOut(), json || child, !json, "bench gemm");
         List<String> names = providers != null ? providers : KernelRegistry.availableNames();
         List<GemmShape> problems = new ArrayList<>();
         for (String s : shapes != null ? shapes : GemmBenchmark.defaultShapes()) {
@@ -74,6 +74,9 @@ final class GemmCommand implements Callable<Integer> {
                 report.progress("starting a JVM with %d kernel thread(s)", t);
                 List<String> args = new ArrayList<>(List.of("gemm", "--child", "--seconds=" + seconds,
                         "--providers=" + String.join(",", names)));
+                if (json) {
+                    args.add("--json");
+                }
                 if (shapes != null) {
                     args.add("--shapes=" + String.join(",", shapes));
                 }

@@ -14,14 +14,24 @@ public final class Report {
 
     private final PrintWriter out;
     private final boolean json;
+    private final boolean progress;
     private final String name;
     private final List<Row> rows = new ArrayList<>();
 
-    /** {@code name} prefixes progress lines, e.g. "bench gemm". */
-    public Report(PrintWriter out, boolean json, String name) {
+    /**
+     * {@code name} prefixes progress lines, e.g. "bench gemm"; {@code progress} says whether to print
+     * them (a child JVM prints JSON rows, and progress when its parent prints a table).
+     */
+    public Report(PrintWriter out, boolean json, boolean progress, String name) {
         this.out = out;
         this.json = json;
+        this.progress = progress;
         this.name = name;
+    }
+
+    /** A report of JSON rows without progress, or of a table with progress. */
+    public Report(PrintWriter out, boolean json, String name) {
+        this(out, json, !json, name);
     }
 
     public void emit(Row row) {
@@ -36,9 +46,9 @@ public final class Report {
         more.forEach(this::emit);
     }
 
-    /** A progress line on stderr, only in table mode (JSON consumers read stdout and want it clean). */
+    /** A progress line on stderr, by default only in table mode (JSON consumers want a quiet run). */
     public void progress(String format, Object... args) {
-        if (!json) {
+        if (progress) {
             System.err.printf(Locale.ROOT, name + ": " + format + "%n", args);
         }
     }

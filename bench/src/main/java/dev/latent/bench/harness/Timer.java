@@ -10,6 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import javax.management.JMException;
+import javax.management.MalformedObjectNameException;
+import javax.management.ObjectName;
 
 /**
  * The one timing loop of {@code latent bench}: it calls a body in groups of calls, warms up until the
@@ -19,8 +22,15 @@ import java.util.List;
  * {@value #WINDOW_SECONDS} s and 3 groups, against the window before it):
  * <ol>
  *   <li>at least {@link Plan#minWarmup} seconds have passed;
- *   <li>the JIT is idle: its compiler threads ran for at most {@value #JIT_BUSY_SHARE} of the window's
- *       wall time ({@link #jitNanos}). A fixed warm-up is what issue 12 found wrong: on a busy 2-core
+ *   <li>the body is hot: {@value #HOT_CALLS} calls, or {@value #HOT_SECONDS} s for slow bodies. Tiered
+ *       compilation hands a method to C2 after some thousands of invocations; until then the JIT is idle
+ *       and the rate flat, so the two rules below cannot tell (batch-1 encode calls on simd, timed after
+ *       356 calls, were 4x slow and allocated 100 KB per call: Vector API code not yet compiled by C2
+ *       boxes every vector). Slow bodies spend their time in loops, which C2 compiles early;
+ *   <li>the JIT is idle: nothing is being compiled or waits to be at the window's end
+ *       ({@link #jitTasks}: a compilation starved of CPU on a busy machine still shows up there), and
+ *       the compiler threads ran for at most {@value #JIT_BUSY_SHARE} of the window's wall time
+ *       ({@link #jitNanos}). A fixed warm-up is what issue 12 found wrong: on a busy 2-core
  *       machine C2 took longer than the 1 s warm-up to compile the Vector API kernels, so whichever
  *       provider ran first in a JVM was timed 3x slower. Vector API code that C2 has not compiled yet
  *       is not merely slower: it allocates a box per vector (megabytes per GEMM call);
@@ -38,10 +48,13 @@ import java.util.List;
 public final class Timer {
 
     static final double WINDOW_SECONDS = 0.25;
+    static final long HOT_CALLS = 10_000;
+    static final double HOT_SECONDS = 5;
     static final double JIT_BUSY_SHARE = 0.05;
     /** Warm-up groups are longer than timed ones: steadiness is checked after each (reading /proc costs ~1 ms). */
     static final double WARMUP_GROUP_SECONDS = 0.05;
     private static final Path TASKS = Path.of("/proc/self/task");
+    private static final ObjectName DIAGNOSTICS = diagnostics();
     /** Whether this system shows threads' CPU time in /proc (Linux). */
     private static final boolean PROC = Files.isReadable(TASKS.resolve(Long.toString(ProcessHandle.current().pid())).resolve("schedstat"));
     static final double IMPROVEMENT = 0.03;
@@ -74,9 +87,17 @@ public final class Timer {
     private Timer() {
     }
 
+    private static ObjectName diagnostics() {
+        try {
+            return new ObjectName("com.sun.management:type=DiagnosticCommand");
+        } catch (MalformedObjectNameException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     /** Warms {@code body} up and times it on the calling thread as {@code plan} says. */
     public static Timing run(Body body, Plan plan) throws Exception {
-        List<double[]> warm = new ArrayList<>(); // per group: {end time s, seconds per call, JIT ns so far}
+        List<double[]> warm = new ArrayList<>(); // per group: {end time s, seconds per call, JIT ns so far, JIT tasks}
         long start = System.nanoTime();
         long perGroup = 1;
         long warmCalls = 0;
@@ -85,9 +106,9 @@ public final class Timer {
             double perCall = group(body, perGroup);
             warmCalls += perGroup;
             double now = (System.nanoTime() - start) * 1e-9;
-            warm.add(new double[] {now, perCall, jitNanos()});
+            warm.add(new double[] {now, perCall, jitNanos(), jitTasks()});
             perGroup = groupSize(perCall, Math.max(plan.groupSeconds(), WARMUP_GROUP_SECONDS));
-            if (now >= plan.minWarmup() && steady(warm)) {
+            if (now >= plan.minWarmup() && (warmCalls >= HOT_CALLS || now >= HOT_SECONDS) && steady(warm)) {
                 steady = true;
                 break;
             }
@@ -139,7 +160,7 @@ public final class Timer {
         }
         double wall = g.get(last)[0] - g.get(first - 1)[0];
         double jit = g.get(last)[2] - g.get(first - 1)[2];
-        if (jit > JIT_BUSY_SHARE * wall * 1e9) {
+        if (jit > JIT_BUSY_SHARE * wall * 1e9 || g.get(last)[3] > 0) {
             return false;
         }
         double now = median(g.subList(first, last + 1));
@@ -166,6 +187,27 @@ public final class Timer {
         }
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() * 1e6 : 0;
+    }
+
+    /**
+     * Methods being compiled or queued for compilation (HotSpot's Compiler.queue diagnostic command,
+     * about 0.2 ms), or 0 where that command does not exist.
+     */
+    static int jitTasks() {
+        try {
+            String queue = (String) ManagementFactory.getPlatformMBeanServer().invoke(DIAGNOSTICS, "compilerQueue",
+                    new Object[] {null}, new String[] {String[].class.getName()});
+            int tasks = 0;
+            for (String line : queue.split("\n")) {
+                String l = line.trim();
+                if (!l.isEmpty() && !l.endsWith(":") && !l.equals("Empty")) {
+                    tasks++; // not a header ("Current compiles:", "C2 compile queue:") nor an empty queue
+                }
+            }
+            return tasks;
+        } catch (JMException | RuntimeException e) {
+            return 0;
+        }
     }
 
     /** CPU nanoseconds of task {@code t} if it is a compiler thread, else 0 (also when it just ended). */

@@ -19,7 +19,7 @@ class TimerTest {
         List<double[]> g = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             double t = 0.05 * (i + 1);
-            g.add(new double[] {t, perCall.applyAsDouble(i), jitShare * t * 1e9});
+            g.add(new double[] {t, perCall.applyAsDouble(i), jitShare * t * 1e9, 0});
         }
         return g;
     }
@@ -44,6 +44,14 @@ class TimerTest {
     void aBusyJitIsNotSteadyEvenAtAFlatRate() {
         // A long C2 compilation under way: the rate is flat (still interpreted) but the compiler works.
         assertFalse(Timer.steady(groups(12, i -> 1e-3, 0.5)));
+    }
+
+    @Test
+    void aQueuedCompilationIsNotSteady() {
+        // A compilation waiting for CPU on a busy machine: the compiler threads did not run, but it is queued.
+        List<double[]> g = groups(12, i -> 1e-3, 0);
+        g.get(11)[3] = 1;
+        assertFalse(Timer.steady(g));
     }
 
     @Test
