@@ -35,7 +35,10 @@ import javax.management.ObjectName;
  *       provider ran first in a JVM was timed 3x slower. Vector API code that C2 has not compiled yet
  *       is not merely slower: it allocates a box per vector (megabytes per GEMM call);
  *   <li>the rate stopped improving: the window's median time per call is within
- *       {@value #IMPROVEMENT} of the window before (a later tier may compile without much JIT time).
+ *       {@value #IMPROVEMENT} of the window before (a later tier may compile without much JIT time);
+ *   <li>allocation stopped falling: per call, the window allocates at most a share of
+ *       {@value #ALLOCATION_DROP} and {@value #ALLOCATION_SLACK} bytes less than the window before. Unlike time, allocation is
+ *       not disturbed by other processes, and it falls as C2 compiles with escape analysis.
  * </ol>
  * If they do not hold within {@link Plan#maxWarmup} seconds, timing starts anyway and the timing says
  * it was not steady ({@code "steady": false} in the row), rather than looping forever on a noisy host.
@@ -58,6 +61,9 @@ public final class Timer {
     /** Whether this system shows threads' CPU time in /proc (Linux). */
     private static final boolean PROC = Files.isReadable(TASKS.resolve(Long.toString(ProcessHandle.current().pid())).resolve("schedstat"));
     static final double IMPROVEMENT = 0.03;
+    /** Allocation per call may fall by this share and this many bytes between windows (noise: a TLAB refill, a lazy init). */
+    static final double ALLOCATION_DROP = 0.1;
+    static final double ALLOCATION_SLACK = 64;
     /** Upper bound on calls per group, so a near-empty body cannot overflow a count. */
     private static final long MAX_PER_GROUP = 1 << 22;
 
@@ -95,10 +101,21 @@ public final class Timer {
         }
     }
 
+    /**
+     * One warm-up group as {@link #steady} sees it: when it ended (seconds since the warm-up began),
+     * its seconds per call, and running totals at its end: JIT work (ns, {@link #jitNanos}), calls, and
+     * bytes the calling thread allocated; {@code jitTasks} is {@link #jitTasks} at its end.
+     */
+    record Group(double end, double perCall, double jitNanos, int jitTasks, long calls, long bytes) {
+    }
+
     /** Warms {@code body} up and times it on the calling thread as {@code plan} says. */
     public static Timing run(Body body, Plan plan) throws Exception {
-        List<double[]> warm = new ArrayList<>(); // per group: {end time s, seconds per call, JIT ns so far, JIT tasks}
+        ThreadMXBean mx = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        List<Group> warm = new ArrayList<>();
         long start = System.nanoTime();
+        long bytesStart = mx.getThreadAllocatedBytes(tid);
         long perGroup = 1;
         long warmCalls = 0;
         boolean steady = false;
@@ -106,7 +123,7 @@ public final class Timer {
             double perCall = group(body, perGroup);
             warmCalls += perGroup;
             double now = (System.nanoTime() - start) * 1e-9;
-            warm.add(new double[] {now, perCall, jitNanos(), jitTasks()});
+            warm.add(new Group(now, perCall, jitNanos(), jitTasks(), warmCalls, mx.getThreadAllocatedBytes(tid) - bytesStart));
             perGroup = groupSize(perCall, Math.max(plan.groupSeconds(), WARMUP_GROUP_SECONDS));
             if (now >= plan.minWarmup() && (warmCalls >= HOT_CALLS || now >= HOT_SECONDS) && steady(warm)) {
                 steady = true;
@@ -117,10 +134,8 @@ public final class Timer {
             }
         }
         double warmup = (System.nanoTime() - start) * 1e-9;
-        perGroup = groupSize(warm.get(warm.size() - 1)[1], plan.groupSeconds());
+        perGroup = groupSize(warm.get(warm.size() - 1).perCall(), plan.groupSeconds());
 
-        ThreadMXBean mx = (ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long tid = Thread.currentThread().threadId();
         List<Double> perCall = new ArrayList<>();
         long calls = 0;
         long bytes0 = mx.getThreadAllocatedBytes(tid);
@@ -147,20 +162,30 @@ public final class Timer {
         return Math.max(1, Math.min(MAX_PER_GROUP, (long) (groupSeconds / perCall)));
     }
 
-    /** Whether the last window of warm-up groups is JIT-idle and no faster than the window before it. */
-    static boolean steady(List<double[]> g) {
+    /**
+     * Whether the last window of warm-up groups is JIT-idle, no faster than the window before it, and
+     * allocates per call no less than it (C2's escape analysis removing boxes shows as falling allocation).
+     */
+    static boolean steady(List<Group> g) {
         int last = g.size() - 1;
         int first = last;
-        while (first > 0 && (last - first + 1 < 3 || g.get(last)[0] - g.get(first - 1)[0] < WINDOW_SECONDS)) {
+        while (first > 0 && (last - first + 1 < 3 || g.get(last).end() - g.get(first - 1).end() < WINDOW_SECONDS)) {
             first--;
         }
         int n = last - first + 1;
         if (first - n < 0 || n < 3) {
             return false;
         }
-        double wall = g.get(last)[0] - g.get(first - 1)[0];
-        double jit = g.get(last)[2] - g.get(first - 1)[2];
-        if (jit > JIT_BUSY_SHARE * wall * 1e9 || g.get(last)[3] > 0) {
+        Group end = g.get(last);
+        Group mid = g.get(first - 1);
+        Group begin = first - n > 0 ? g.get(first - n - 1) : new Group(0, 0, g.get(0).jitNanos(), 0, 0, 0);
+        double wall = end.end() - mid.end();
+        if (end.jitNanos() - mid.jitNanos() > JIT_BUSY_SHARE * wall * 1e9 || end.jitTasks() > 0) {
+            return false;
+        }
+        double bytesNow = (double) (end.bytes() - mid.bytes()) / (end.calls() - mid.calls());
+        double bytesBefore = (double) (mid.bytes() - begin.bytes()) / (mid.calls() - begin.calls());
+        if (bytesNow < bytesBefore * (1 - ALLOCATION_DROP) - ALLOCATION_SLACK) {
             return false;
         }
         double now = median(g.subList(first, last + 1));
@@ -223,7 +248,7 @@ public final class Timer {
         }
     }
 
-    private static double median(List<double[]> groups) {
-        return Timing.quantile(groups.stream().mapToDouble(x -> x[1]).sorted().toArray(), 0.5);
+    private static double median(List<Group> groups) {
+        return Timing.quantile(groups.stream().mapToDouble(Group::perCall).sorted().toArray(), 0.5);
     }
 }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntToDoubleFunction;
+import java.util.function.IntToLongFunction;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,14 +16,23 @@ import org.junit.jupiter.api.Test;
  */
 class TimerTest {
 
-    /** Warm-up groups of {@code perCall(i)} seconds per call, one every 0.05 s, the JIT working {@code jitShare} of the time. */
-    private static List<double[]> groups(int n, java.util.function.IntToDoubleFunction perCall, double jitShare) {
-        List<double[]> g = new ArrayList<>();
+    /**
+     * Warm-up groups of 10 calls, one every 0.05 s, of {@code perCall(i)} seconds and {@code bytes(i)}
+     * bytes per call, the JIT working {@code jitShare} of the time.
+     */
+    private static List<Timer.Group> groups(int n, IntToDoubleFunction perCall, IntToLongFunction bytes, double jitShare) {
+        List<Timer.Group> g = new ArrayList<>();
+        long allocated = 0;
         for (int i = 0; i < n; i++) {
             double t = 0.05 * (i + 1);
-            g.add(new double[] {t, perCall.applyAsDouble(i), jitShare * t * 1e9, 0});
+            allocated += 10 * bytes.applyAsLong(i);
+            g.add(new Timer.Group(t, perCall.applyAsDouble(i), jitShare * t * 1e9, 0, 10L * (i + 1), allocated));
         }
         return g;
+    }
+
+    private static List<Timer.Group> groups(int n, IntToDoubleFunction perCall, double jitShare) {
+        return groups(n, perCall, i -> 100, jitShare);
     }
 
     @Test
@@ -49,9 +60,17 @@ class TimerTest {
     @Test
     void aQueuedCompilationIsNotSteady() {
         // A compilation waiting for CPU on a busy machine: the compiler threads did not run, but it is queued.
-        List<double[]> g = groups(12, i -> 1e-3, 0);
-        g.get(11)[3] = 1;
+        List<Timer.Group> g = groups(12, i -> 1e-3, 0);
+        Timer.Group last = g.get(11);
+        g.set(11, new Timer.Group(last.end(), last.perCall(), last.jitNanos(), 1, last.calls(), last.bytes()));
         assertFalse(Timer.steady(g));
+    }
+
+    @Test
+    void fallingAllocationIsNotSteadyEvenAtAFlatRate() {
+        // C2 removing vector boxes: 100 KB per call, then 3 bytes, at a rate the machine's noise hides.
+        assertFalse(Timer.steady(groups(12, i -> 1e-3, i -> i < 9 ? 100_000 : 3, 0)));
+        assertTrue(Timer.steady(groups(12, i -> 1e-3, i -> i < 2 ? 100_000 : 3, 0))); // both windows after the drop
     }
 
     @Test
