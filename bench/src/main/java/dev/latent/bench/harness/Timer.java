@@ -24,7 +24,7 @@ import javax.management.ObjectName;
  *   <li>at least {@link Plan#minWarmup} seconds have passed;
  *   <li>the body is hot: {@value #HOT_CALLS} calls, or {@value #HOT_SECONDS} s for slow bodies. Tiered
  *       compilation hands a method to C2 after some thousands of invocations; until then the JIT is idle
- *       and the rate flat, so the two rules below cannot tell (batch-1 encode calls on simd, timed after
+ *       and the rate flat, so the rules below cannot tell (batch-1 encode calls on simd, timed after
  *       356 calls, were 4x slow and allocated 100 KB per call: Vector API code not yet compiled by C2
  *       boxes every vector). Slow bodies spend their time in loops, which C2 compiles early;
  *   <li>the JIT is idle: nothing is being compiled or waits to be at the window's end
@@ -37,16 +37,17 @@ import javax.management.ObjectName;
  *   <li>the rate stopped improving: the window's median time per call is within
  *       {@value #IMPROVEMENT} of the window before (a later tier may compile without much JIT time);
  *   <li>allocation stopped falling: per call, the window allocates at most a share of
- *       {@value #ALLOCATION_DROP} and {@value #ALLOCATION_SLACK} bytes less than the window before. Unlike time, allocation is
- *       not disturbed by other processes, and it falls as C2 compiles with escape analysis.
+ *       {@value #ALLOCATION_DROP} and {@value #ALLOCATION_SLACK} bytes less than the window before.
+ *       Unlike time, allocation is not disturbed by other processes, and it falls as C2 compiles
+ *       with escape analysis.
  * </ol>
  * If they do not hold within {@link Plan#maxWarmup} seconds, timing starts anyway and the timing says
  * it was not steady ({@code "steady": false} in the row), rather than looping forever on a noisy host.
  *
  * <p>Timed groups are sized to last at least {@link Plan#groupSeconds} (so the clock's resolution does
  * not matter), warm-up groups at least {@value #WARMUP_GROUP_SECONDS} s; a group holds one call when
- * a call is longer. The bytes the calling thread allocates during the
- * timed groups are counted ({@link ThreadMXBean#getThreadAllocatedBytes}); kernel pool threads are not.
+ * a call is longer. The bytes the calling thread allocates during the timed groups are counted
+ * ({@link ThreadMXBean#getThreadAllocatedBytes}); kernel pool threads are not.
  */
 public final class Timer {
 
