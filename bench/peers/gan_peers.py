@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch peer of latent's W4 (dev.latent.model.GanBench): one discriminator step plus one generator
-step of the default 28x28 DCGAN on a batch of 64, float32, CPU. Same networks as dev.latent.model.Gan:
+"""PyTorch peer of latent's W4 (dev.latent.workload.GanWorkload): one discriminator step plus one generator
+step of the default 28x28 DCGAN on a batch of 64, float32, CPU. Same networks as dev.latent.model.gan.Gan:
 
   G: z(100) -> Linear(100, 128*7*7, no bias) -> (128,7,7) -> BN -> ReLU -> ConvT(128,64,4,2,1, no bias)
      -> BN -> ReLU -> ConvT(64,1,4,2,1) -> tanh

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch peer of `latent bench train`: the same workloads W1-W3 (see dev.latent.train.Workload),
+"""PyTorch peer of `latent bench train`: the same workloads W1-W3 (see dev.latent.workload.Workload),
 the same batch sizes, Adam, float32, on CPU. Prints one JSON object per line:
 {"bench":"train","workload":"w1","provider":"pytorch","config":"intra_op=1,openblas=2","batch":256,"samples_per_s":...}
 

@@ -1,5 +1,6 @@
 package dev.latent.bench;
 
+import dev.latent.bench.harness.GemmShape;
 import dev.latent.kernel.KernelProvider;
 import dev.latent.kernel.KernelRegistry;
 import dev.latent.kernel.KernelThreads;
@@ -7,13 +8,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatFactory;
 import org.openjdk.jmh.results.format.ResultFormatType;
@@ -43,9 +42,9 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 public final class BenchMain {
 
     /** Providers that are slow naive loops: benchmarked on small shapes only, unless named explicitly. */
-    static final Set<String> REFERENCE_PROVIDERS = Set.of("scalar");
+    public static final Set<String> REFERENCE_PROVIDERS = Set.of("scalar");
     /** Largest m*n*k a reference provider runs by default: 256^3, ~0.1 s per call for the triple loop. */
-    static final long REFERENCE_MAX_VOLUME = 256L * 256 * 256;
+    public static final long REFERENCE_MAX_VOLUME = 256L * 256 * 256;
 
     private BenchMain() {
     }
@@ -153,7 +152,7 @@ public final class BenchMain {
         }
         if (!reference.isEmpty()) {
             List<String> shapes = cmd.getParameter("shape").hasValue()
-                    ? new ArrayList<>(cmd.getParameter("shape").get()) : defaultShapes();
+                    ? new ArrayList<>(cmd.getParameter("shape").get()) : new ArrayList<>(GemmBenchmark.defaultShapes());
             List<String> small = shapes.stream().filter(BenchMain::smallEnoughForReference).toList();
             List<String> skipped = shapes.stream().filter(s -> !smallEnoughForReference(s)).toList();
             if (!skipped.isEmpty()) {
@@ -173,14 +172,6 @@ public final class BenchMain {
             return GemmShape.parse(shape).volume() <= REFERENCE_MAX_VOLUME;
         } catch (IllegalArgumentException e) {
             return true;
-        }
-    }
-
-    private static List<String> defaultShapes() {
-        try {
-            return Arrays.asList(GemmBenchmark.class.getField("shape").getAnnotation(Param.class).value());
-        } catch (NoSuchFieldException e) {
-            throw new IllegalStateException("GemmBenchmark has no public 'shape' @Param field", e);
         }
     }
 

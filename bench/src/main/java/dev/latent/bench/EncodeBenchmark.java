@@ -2,19 +2,17 @@ package dev.latent.bench;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
-import dev.latent.serve.Encoder;
-import dev.latent.kernel.Activation;
+import dev.latent.bench.harness.EncodeCheck;
 import dev.latent.kernel.KernelThreads;
 import dev.latent.kernel.Kernels;
 import dev.latent.model.autoencoder.Autoencoder;
-import dev.latent.nn.Dense;
+import dev.latent.serve.Encoder;
+import dev.latent.workload.EncoderWorkload;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -34,8 +32,8 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * W5, serving a trained encoder: the encoder 784-1000-500-250-30 (sigmoid, linear code, float32, weights
- * from a fixed seed) saved as a latent model file and loaded by {@link Encoder}, called through its
+ * W5, serving a trained encoder ({@link EncoderWorkload}: 784-1000-500-250-30, sigmoid, linear code,
+ * float32, weights from a fixed seed) saved as a latent model file and loaded by {@link Encoder}, called through its
  * allocation-free segment API {@code encode(in, out, rows)} as a service would.
  *
  * <ul>
@@ -45,8 +43,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  *
  * The kernel threads are the engine default (one per processor), what a service gets. Setup encodes
- * both batches once and checks the first 8 codes of each against a double-precision recomputation
- * (|diff| <= 1e-4; float32 differs by ~1e-6 here), so a fast wrong provider cannot win. Bytes allocated
+ * both batches once and checks them with {@link EncodeCheck} (the first codes against a double-precision
+ * recomputation), so a fast wrong provider cannot win. Bytes allocated
  * per call: add {@code -prof gc} ({@code gc.alloc.rate.norm}); {@code latent bench encode} prints them too.
  * The peers (ONNX Runtime, PyTorch) run in {@code latent bench encode}, not here.
  */
@@ -62,11 +60,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2, timeUnit = TimeUnit.SECONDS)
 public class EncodeBenchmark {
 
-    static final int[] SIZES = {784, 1000, 500, 250, 30};
-    static final int BATCH = 256;
-    static final long SEED = 42;
-    static final int CHECK_ROWS = 8;
-    static final double TOLERANCE = 1e-4;
+    static final int BATCH = EncoderWorkload.BATCH;
 
     /** The kernel provider, by name; {@link BenchMain} substitutes the providers available in this JVM. */
     // Literal values, as JMH requires; scalar (a triple loop, ~1 s per batch-256 call) is best left out: -p provider=simd,openblas.
@@ -98,23 +92,24 @@ public class EncodeBenchmark {
         dir = Files.createTempDirectory("latent-encode-bench");
         Path model = dir.resolve("w5.safetensors");
         arena = Arena.ofConfined();
-        in = arena.allocate((long) BATCH * SIZES[0] * Float.BYTES, 64);
-        out = arena.allocate((long) BATCH * SIZES[SIZES.length - 1] * Float.BYTES, 64);
-        SplittableRandom random = new SplittableRandom(SEED);
-        for (long i = 0; i < (long) BATCH * SIZES[0]; i++) {
-            in.setAtIndex(JAVA_FLOAT, i, (float) random.nextDouble());
-        }
-        double[] reference;
-        try (Autoencoder ae = Autoencoder.builder(SIZES[0]).hidden(1000, 500, 250, 30).activation(Activation.SIGMOID)
-                .codeActivation(Activation.IDENTITY).kernels(kernels).build().init(SEED)) {
+        float[] x = EncoderWorkload.input();
+        in = arena.allocate((long) x.length * Float.BYTES, 64);
+        MemorySegment.copy(x, 0, in, JAVA_FLOAT, 0, x.length);
+        out = arena.allocate((long) BATCH * EncoderWorkload.CODE * Float.BYTES, 64);
+        EncodeCheck check;
+        try (Autoencoder ae = EncoderWorkload.build(kernels)) {
             ae.save(model, null);
-            reference = reference(ae.encoders());
+            check = new EncodeCheck(ae, x);
         }
         encoder = Encoder.load(model, kernels);
         for (int rows : new int[] {1, BATCH}) {
             out.fill((byte) 0xff); // NaN: a call that writes nothing fails the check
             encoder.encode(in, out, rows);
-            check(rows, reference);
+            String wrong = check.mismatch(out.toArray(JAVA_FLOAT), rows);
+            if (wrong != null) {
+                throw new IllegalStateException("WRONG ENCODER RESULT, refusing to benchmark EncodeBenchmark provider=" + provider
+                        + " batch=" + rows + ": " + wrong);
+            }
         }
     }
 
@@ -122,20 +117,24 @@ public class EncodeBenchmark {
     @Benchmark
     // Time per call: single-sample latency is what a request waits for.
     @BenchmarkMode(Mode.AverageTime)
+    // Microseconds: a batch-1 call takes tens to hundreds of them.
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
     public void latency() {
         encoder.encode(in, out, 1);
     }
 
+    // No Blackhole, as above.
     @Benchmark
     // Calls per second; the Samples counter turns it into samples per second.
     @BenchmarkMode(Mode.Throughput)
+    // Per second, so the samples counter reads directly as samples/s.
     @OutputTimeUnit(TimeUnit.SECONDS)
     public void throughput(Samples samples) {
         encoder.encode(in, out, BATCH);
         samples.samples += BATCH;
     }
 
+    // Trial level: free the encoder and delete the model file once the fork's measurements are done.
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
         if (encoder != null) {
@@ -147,45 +146,6 @@ public class EncodeBenchmark {
         if (dir != null) {
             Files.deleteIfExists(dir.resolve("w5.safetensors"));
             Files.deleteIfExists(dir);
-        }
-    }
-
-    /** Codes of the first CHECK_ROWS input rows, in double from the model's float weights. */
-    private double[] reference(List<Dense> layers) {
-        int m = SIZES[SIZES.length - 1];
-        double[] ref = new double[CHECK_ROWS * m];
-        for (int r = 0; r < CHECK_ROWS; r++) {
-            double[] h = new double[SIZES[0]];
-            for (int i = 0; i < h.length; i++) {
-                h[i] = in.getAtIndex(JAVA_FLOAT, (long) r * SIZES[0] + i);
-            }
-            for (int l = 0; l < layers.size(); l++) {
-                float[] w = layers.get(l).weight().value().toArray();
-                float[] b = layers.get(l).bias().value().toArray();
-                double[] y = new double[b.length];
-                for (int o = 0; o < y.length; o++) {
-                    double z = b[o];
-                    for (int i = 0; i < h.length; i++) {
-                        z += (double) w[o * h.length + i] * h[i];
-                    }
-                    y[o] = l == layers.size() - 1 ? z : 1 / (1 + Math.exp(-z));
-                }
-                h = y;
-            }
-            System.arraycopy(h, 0, ref, r * m, m);
-        }
-        return ref;
-    }
-
-    private void check(int rows, double[] reference) {
-        int m = SIZES[SIZES.length - 1];
-        for (int i = 0; i < Math.min(rows, CHECK_ROWS) * m; i++) {
-            float got = out.getAtIndex(JAVA_FLOAT, i);
-            if (!(Math.abs(got - reference[i]) <= TOLERANCE)) {
-                throw new IllegalStateException("WRONG ENCODER RESULT, refusing to benchmark EncodeBenchmark provider=" + provider
-                        + " batch=" + rows + " seed=" + SEED + ": code[" + i / m + ", " + i % m + "] = " + got
-                        + " but the double-precision reference is " + reference[i] + " (tolerance " + TOLERANCE + ")");
-            }
         }
     }
 }

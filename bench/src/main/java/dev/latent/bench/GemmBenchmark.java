@@ -1,16 +1,14 @@
 package dev.latent.bench;
 
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-
+import dev.latent.bench.harness.GemmCheck;
+import dev.latent.bench.harness.GemmProblem;
+import dev.latent.bench.harness.GemmShape;
 import dev.latent.kernel.Gemm;
 import dev.latent.kernel.KernelRegistry;
 import dev.latent.kernel.KernelThreads;
 import dev.latent.kernel.Kernels;
-import dev.latent.kernel.Transpose;
-import dev.latent.tensor.Workspace;
-import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -28,8 +26,8 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Throughput of one kernel provider's GEMM, {@code C = op(A) op(B)} (alpha 1, beta 0), float32, row-major,
- * operands off-heap in a {@link Workspace} and filled from a fixed seed. The provider is a name resolved
+ * Throughput of one kernel provider's GEMM on a {@link GemmProblem}, {@code C = op(A) op(B)} (alpha 1,
+ * beta 0), float32, row-major, operands off-heap and filled from a fixed seed. The provider is a name resolved
  * with {@link KernelRegistry#load}, so a newly registered provider is benchmarked with no change here.
  *
  * <p>The kernel thread count is fixed per JVM ({@code -Dlatent.threads}, read once by
@@ -56,9 +54,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2, timeUnit = TimeUnit.SECONDS)
 public abstract class GemmBenchmark {
 
-    /** Seed of the operand values; printed with any check failure so it can be replayed. */
-    static final long SEED = 20240611L;
-
     /**
      * The kernel provider, by name. These are the providers we ship; {@link BenchMain} (the jar's main
      * class) replaces the list with exactly the providers available in this JVM, so a provider someone
@@ -78,19 +73,18 @@ public abstract class GemmBenchmark {
             "256x784x1024", "784x256x1024", "256x1024x784", "1x784x1000"})
     public String shape;
 
-    private Workspace workspace;
+    /** The shapes of the {@link #shape} parameter: {@code latent bench gemm} times the same ones by default. */
+    public static List<String> defaultShapes() {
+        try {
+            return List.of(GemmBenchmark.class.getField("shape").getAnnotation(Param.class).value());
+        } catch (NoSuchFieldException e) {
+            throw new IllegalStateException("GemmBenchmark has no public 'shape' @Param field", e);
+        }
+    }
+
+    private GemmProblem problem;
     private Gemm kernel;
     private GemmCheck check;
-    private MemorySegment a;
-    private MemorySegment b;
-    private MemorySegment c;
-    private Transpose ta;
-    private Transpose tb;
-    private int m;
-    private int n;
-    private int k;
-    private int lda;
-    private int ldb;
     private double gflopPerCall;
 
     /** The kernel thread count this class's forks must run with. */
@@ -103,7 +97,7 @@ public abstract class GemmBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         GemmShape s = GemmShape.parse(shape);
-        String what = benchmarkClass().getSimpleName() + " provider=" + provider + " shape=" + shape + " seed=" + SEED;
+        String what = benchmarkClass().getSimpleName() + " provider=" + provider + " shape=" + shape + " seed=" + GemmProblem.SEED;
         if (KernelThreads.count() != expectedThreads()) {
             throw new IllegalStateException(what + ": expected " + expectedThreads() + " kernel thread(s) but this JVM"
                     + " has " + KernelThreads.count() + "; " + threadsHint());
@@ -115,34 +109,17 @@ public abstract class GemmBenchmark {
                 + " details=" + new TreeMap<>(kernels.details()));
 
         kernel = kernels.gemm();
-        ta = s.ta();
-        tb = s.tb();
-        m = s.m();
-        n = s.n();
-        k = s.k();
-        lda = s.lda();
-        ldb = s.ldb();
         gflopPerCall = s.flop() / 1e9;
-
-        workspace = new Workspace("gemm-bench");
-        a = workspace.allocateFloats((long) s.aRows() * lda);
-        b = workspace.allocateFloats((long) s.bRows() * ldb);
-        c = workspace.allocateFloats((long) m * n);
-        SplittableRandom random = new SplittableRandom(SEED);
-        fillUniform(a, random);
-        fillUniform(b, random);
-        // beta = 0 makes C write-only: NaN here must never reach the result, and the check would see it.
-        fill(c, Float.NaN);
-
-        call();
-        check = GemmCheck.verify(what, s, SEED, a, b, c);
+        problem = new GemmProblem(s);
+        problem.call(kernel);
+        check = problem.verify(what);
         System.out.println("# latent: " + check.summary());
     }
 
     // No Blackhole: the kernel writes C off-heap, a side effect the JIT cannot remove.
     @Benchmark
     public void gemm(GemmCounters counters) {
-        call();
+        problem.call(kernel);
         counters.gflop += gflopPerCall;
     }
 
@@ -151,11 +128,11 @@ public abstract class GemmBenchmark {
     public void tearDown() {
         try {
             if (check != null) {
-                check.requireUnchanged(c);
+                problem.requireUnchanged(check);
             }
         } finally {
-            if (workspace != null) {
-                workspace.close();
+            if (problem != null) {
+                problem.close();
             }
         }
     }
@@ -180,10 +157,6 @@ public abstract class GemmBenchmark {
         return type;
     }
 
-    private void call() {
-        kernel.gemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, c, 0, n);
-    }
-
     /** The named provider's kernels, or an error that says what is available and how to run only that. */
     static Kernels load(String name) {
         try {
@@ -193,20 +166,6 @@ public abstract class GemmBenchmark {
                     + ". Available in this JVM: " + KernelRegistry.availableNames() + ". Run the jar's main class"
                     + " (java -jar benchmarks.jar), which benchmarks exactly the available providers, or pass"
                     + " -p provider=<names>.", e);
-        }
-    }
-
-    private static void fillUniform(MemorySegment segment, SplittableRandom random) {
-        long count = segment.byteSize() / Float.BYTES;
-        for (long i = 0; i < count; i++) {
-            segment.setAtIndex(JAVA_FLOAT, i, (float) random.nextDouble(-1.0, 1.0));
-        }
-    }
-
-    private static void fill(MemorySegment segment, float value) {
-        long count = segment.byteSize() / Float.BYTES;
-        for (long i = 0; i < count; i++) {
-            segment.setAtIndex(JAVA_FLOAT, i, value);
         }
     }
 }

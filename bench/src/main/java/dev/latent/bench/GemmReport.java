@@ -2,6 +2,7 @@ package dev.latent.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.latent.bench.harness.GemmShape;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;

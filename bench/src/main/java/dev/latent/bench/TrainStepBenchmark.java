@@ -1,16 +1,8 @@
 package dev.latent.bench;
 
-import dev.latent.kernel.KernelRegistry;
-import dev.latent.kernel.Kernels;
-import dev.latent.loss.Loss;
-import dev.latent.loss.WeightDecay;
-import dev.latent.nn.Sequential;
-import dev.latent.optim.Adam;
-import dev.latent.tensor.Tensor;
-import dev.latent.tensor.Workspace;
-import dev.latent.train.Trainer;
+import dev.latent.bench.harness.TrainSession;
+import dev.latent.data.Dataset;
 import dev.latent.workload.Workload;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -30,9 +22,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One training step (forward, loss and gradient, backward with penalties, weight decay, Adam) of the
- * standard workloads W1-W3 ({@link Workload}) per provider; {@code samples} reads as samples/s.
- * Setup runs 5 steps and checks that the objective is finite and falls, so a broken provider cannot
- * post a fast time. {@code latent bench train} runs the same steps beside PyTorch.
+ * standard workloads W1-W3 ({@link Workload}) per provider, as {@link TrainSession} sets them up;
+ * {@code samples} reads as samples/s. Setup runs its check ({@link TrainSession#requireLearning}: the
+ * objective finite and falling over 5 steps), so a broken provider cannot post a fast time.
+ * {@code latent bench train} runs the same steps beside PyTorch.
  */
 // One network per JMH thread.
 @State(Scope.Thread)
@@ -56,63 +49,43 @@ public class TrainStepBenchmark {
     @Param({"w1", "w2", "w3"})
     public String workload;
 
-    private Workload wl;
-    private Sequential net;
-    private Adam adam;
-    private Workspace ws;
-    private Tensor x;
-    private Loss loss;
-    private WeightDecay decay;
+    private TrainSession session;
+    private int batch;
 
     /** Samples trained, reported per second. */
+    // OPERATIONS: JMH divides the counter by the iteration time, like the primary score.
     @AuxCounters(AuxCounters.Type.OPERATIONS)
+    // Thread scope is what @AuxCounters requires; JMH resets public fields before every iteration.
     @State(Scope.Thread)
     public static class Counters {
         public long samples;
     }
 
+    // Trial level: building the network and the result check happen once per fork, outside measurement.
     @Setup(Level.Trial)
     public void setup() {
-        Kernels k = KernelRegistry.load(provider);
-        wl = Workload.parse(workload);
-        net = wl.build(k, 1);
-        adam = Adam.of(net.slab(), 1e-3);
-        ws = new Workspace("bench-train");
-        int[] shape = new int[wl.inputShape().length + 1];
-        shape[0] = wl.batch();
-        System.arraycopy(wl.inputShape(), 0, shape, 1, wl.inputShape().length);
-        x = ws.allocate(shape);
-        SplittableRandom r = new SplittableRandom(3);
-        for (long i = 0; i < x.size(); i++) {
-            x.set(i, (float) r.nextDouble());
+        Workload wl = Workload.parse(workload);
+        batch = wl.batch();
+        try (Dataset digits = Dataset.embeddedMnist()) {
+            session = new TrainSession(wl, GemmBenchmark.load(provider), digits);
         }
-        loss = wl.loss();
-        decay = wl.weightDecay();
-        double first = Trainer.step(net, loss, adam, decay, x, x);
-        double last = first;
-        for (int i = 0; i < 4; i++) {
-            last = Trainer.step(net, loss, adam, decay, x, x);
-        }
-        if (!Double.isFinite(last) || !(last < first)) {
-            throw new IllegalStateException(provider + " " + workload + ": objective went from " + first + " to " + last
-                    + " in 5 steps on one batch; refusing to benchmark a broken provider");
-        }
+        session.requireLearning(provider);
     }
 
+    // Returns the objective: JMH consumes it, so the loss computation cannot be dropped.
     @Benchmark
     // Time per step; the samples counter gives samples/s.
     @BenchmarkMode(Mode.AverageTime)
     // Milliseconds: a step takes 1 to 100 ms.
     @OutputTimeUnit(TimeUnit.MILLISECONDS)
     public double step(Counters c) {
-        c.samples += wl.batch();
-        return Trainer.step(net, loss, adam, decay, x, x);
+        c.samples += batch;
+        return session.step();
     }
 
+    // Trial level: free the network once the fork's measurements are done.
     @TearDown(Level.Trial)
     public void tearDown() {
-        adam.close();
-        net.close();
-        ws.close();
+        session.close();
     }
 }

@@ -9,7 +9,10 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "latent", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Unsupervised feature learning on the JVM.",
-        subcommands = {DemoCommand.class, AnchorsCommand.class, TrainCommand.class, FewLabelCommand.class, EncodeCommand.class, ExportCommand.class, InfoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        // bench is the bench module's (it carries the peers, such as ONNX Runtime); ./latent dispatches to it.
+        footer = {"", "  bench gemm|train|encode|gan|kmeans [--json]",
+                "          Benchmarks beside their peers (./latent bench --help)."},
+        subcommands = {DemoCommand.class, AnchorsCommand.class, TrainCommand.class, FewLabelCommand.class, EncodeCommand.class, ExportCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -27,6 +27,8 @@ import java.util.Locale;
  *   <li>W3: convolutional autoencoder on 1x28x28: Conv(1-&gt;32,3,s2,p1)-ReLU-Conv(32-&gt;64,3,s2,p1)-ReLU-
  *       ConvT(64-&gt;32,3,s2,p1,op1)-ReLU-ConvT(32-&gt;1,3,s2,p1,op1)-Sigmoid, MSE (mean), Adam, batch 128.
  * </ul>
+ * W4 (a DCGAN step pair) is {@link GanWorkload}, W5 (serving an encoder) {@link EncoderWorkload}:
+ * neither is a {@code Trainer.step} of a {@code Sequential}.
  */
 public enum Workload {
     W1(256), W2(256), W3(128);

@@ -1,4 +1,4 @@
-package dev.latent.bench;
+package dev.latent.bench.harness;
 
 import dev.latent.kernel.Transpose;
 import java.util.Locale;
@@ -9,16 +9,16 @@ import java.util.Locale;
  * {@code NN}), e.g. {@code "784x256x1024:TN"} for a weight gradient X^T * dY. A bare {@code "N"} means
  * the square problem {@code NxNxN}. Leading dimensions are tight (the stored row length).
  */
-record GemmShape(int m, int k, int n, Transpose ta, Transpose tb) {
+public record GemmShape(int m, int k, int n, Transpose ta, Transpose tb) {
 
-    GemmShape {
+    public GemmShape {
         if (m < 1 || k < 1 || n < 1) {
             throw new IllegalArgumentException("GEMM dimensions must be >= 1, got m=" + m + " k=" + k + " n=" + n);
         }
     }
 
     /** Parses {@code "MxKxN"}, {@code "MxKxN:XY"} or {@code "N"}; the message names the accepted forms. */
-    static GemmShape parse(String text) {
+    public static GemmShape parse(String text) {
         String s = text.trim().toUpperCase(Locale.ROOT);
         Transpose ta = Transpose.N;
         Transpose tb = Transpose.N;
@@ -53,40 +53,40 @@ record GemmShape(int m, int k, int n, Transpose ta, Transpose tb) {
     }
 
     /** Floating-point operations of one call: one multiply and one add per (i, j, p). */
-    double flop() {
+    public double flop() {
         return 2.0 * m * n * k;
     }
 
     /** m * n * k, the size of the triple loop. */
-    long volume() {
+    public long volume() {
         return (long) m * n * k;
     }
 
     /** Rows and leading dimension of A as stored: m x k, or k x m when transposed. */
-    int aRows() {
+    public int aRows() {
         return ta == Transpose.N ? m : k;
     }
 
-    int lda() {
+    public int lda() {
         return ta == Transpose.N ? k : m;
     }
 
     /** Rows and leading dimension of B as stored: k x n, or n x k when transposed. */
-    int bRows() {
+    public int bRows() {
         return tb == Transpose.N ? k : n;
     }
 
-    int ldb() {
+    public int ldb() {
         return tb == Transpose.N ? n : k;
     }
 
     /** Index of op(A)[i, p] in A's storage. */
-    long aIndex(int i, int p) {
+    public long aIndex(int i, int p) {
         return ta == Transpose.N ? (long) i * k + p : (long) p * m + i;
     }
 
     /** Index of op(B)[p, j] in B's storage. */
-    long bIndex(int p, int j) {
+    public long bIndex(int p, int j) {
         return tb == Transpose.N ? (long) p * n + j : (long) j * k + p;
     }
 }

@@ -1,4 +1,4 @@
-package dev.latent.bench;
+package dev.latent.bench.harness;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
@@ -23,7 +23,7 @@ import java.util.SplittableRandom;
  * Small problems are checked entirely; large ones on the last row, the last column (where edge tiles
  * live) and {@value #RANDOM_SAMPLES} random entries.
  */
-final class GemmCheck {
+public final class GemmCheck {
 
     /** Problems with m * n * k up to this are checked on every entry (256^3: well under a second). */
     static final long FULL_CHECK_VOLUME = 1L << 24;
@@ -47,7 +47,7 @@ final class GemmCheck {
     }
 
     /** How close the result came to each limit, e.g. to notice a provider drifting towards one. */
-    String summary() {
+    public String summary() {
         return summary;
     }
 
@@ -58,7 +58,7 @@ final class GemmCheck {
      * @param what names the provider, shape and seed in the failure message
      * @throws IllegalStateException naming the first wrong entry and how many were wrong
      */
-    static GemmCheck verify(String what, GemmShape s, long seed, MemorySegment a, MemorySegment b, MemorySegment c) {
+    public static GemmCheck verify(String what, GemmShape s, long seed, MemorySegment a, MemorySegment b, MemorySegment c) {
         long[] entries = sample(s, seed);
         float[] values = new float[entries.length];
         int wrong = 0;
@@ -112,7 +112,7 @@ final class GemmCheck {
      * provider with the same arguments gives the same bits on every call, so after the measured calls
      * (which recompute C from the same A and B) this catches a kernel that goes wrong once JIT-compiled.
      */
-    void requireUnchanged(MemorySegment c) {
+    public void requireUnchanged(MemorySegment c) {
         for (int e = 0; e < entries.length; e++) {
             float now = c.getAtIndex(JAVA_FLOAT, entries[e]);
             if (Float.floatToRawIntBits(now) != Float.floatToRawIntBits(values[e])) {

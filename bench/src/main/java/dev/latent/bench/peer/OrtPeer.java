@@ -1,4 +1,4 @@
-package dev.latent.cli;
+package dev.latent.bench.peer;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -17,7 +17,7 @@ import java.util.Map;
  * across nodes). The input tensor wraps a direct buffer created once per batch size, so a call is
  * what a service would do with ORT: {@code session.run}, read the output, close the result.
  */
-final class OrtPeer implements AutoCloseable {
+public final class OrtPeer implements AutoCloseable {
 
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final OrtSession.SessionOptions options;
@@ -25,7 +25,7 @@ final class OrtPeer implements AutoCloseable {
     private final String input;
     private final int inputSize;
 
-    OrtPeer(Path onnx, int intraOpThreads, int inputSize) throws OrtException {
+    public OrtPeer(Path onnx, int intraOpThreads, int inputSize) throws OrtException {
         this.options = new OrtSession.SessionOptions();
         options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
         options.setIntraOpNumThreads(intraOpThreads);
@@ -37,14 +37,14 @@ final class OrtPeer implements AutoCloseable {
     }
 
     /** A reusable call on {@code rows} rows copied from {@code x} (rows x inputSize, row-major). */
-    Call call(float[] x, int rows) throws OrtException {
+    public Call call(float[] x, int rows) throws OrtException {
         FloatBuffer buf = ByteBuffer.allocateDirect(rows * inputSize * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
         buf.put(x, 0, rows * inputSize).flip();
         return new Call(OnnxTensor.createTensor(env, buf, new long[] {rows, inputSize}));
     }
 
     /** One prepared input; {@link #run} runs the session on it and copies the codes into {@code out}. */
-    final class Call implements AutoCloseable {
+    public final class Call implements AutoCloseable {
         private final OnnxTensor tensor;
         private final Map<String, OnnxTensor> feed;
 
@@ -53,7 +53,7 @@ final class OrtPeer implements AutoCloseable {
             this.feed = Map.of(input, tensor);
         }
 
-        void run(float[] out) throws OrtException {
+        public void run(float[] out) throws OrtException {
             try (OrtSession.Result r = session.run(feed)) {
                 ((OnnxTensor) r.get(0)).getFloatBuffer().get(out);
             }
