@@ -17,7 +17,6 @@ import dev.latent.tensor.Workspace;
 import dev.latent.train.History;
 import dev.latent.train.Trainer;
 import dev.latent.viz.ImageGrid;
-import dev.latent.viz.Plots;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -18,7 +18,6 @@ import dev.latent.model.gan.GanTrainer;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import dev.latent.viz.ImageGrid;
-import dev.latent.viz.Plots;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;

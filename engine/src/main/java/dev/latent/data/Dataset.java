@@ -33,13 +33,17 @@ public final class Dataset implements AutoCloseable {
         this.classes = labels == null ? 0 : Arrays.stream(labels).max().orElse(-1) + 1;
     }
 
-    /** The 10,000 MNIST digits embedded in latent (see resources dev/latent/data/mnist-10k). */
+    /**
+     * The 10,000 MNIST digits embedded in latent: resources dev/latent/data/mnist-10k of the
+     * {@code dev.latent:latent-data} artifact, which must be on the class path (the CLI has it).
+     */
     public static Dataset embeddedMnist() {
         String base = "/dev/latent/data/mnist-10k/";
         try (InputStream im = Dataset.class.getResourceAsStream(base + "images-idx3-ubyte.gz");
              InputStream lb = Dataset.class.getResourceAsStream(base + "labels-idx1-ubyte.gz")) {
             if (im == null || lb == null) {
-                throw new IllegalStateException("the embedded MNIST digits are missing from latent-engine's jar (" + base + ")");
+                throw new IllegalStateException("the embedded MNIST digits (" + base + ") are not on the class path: add the"
+                        + " artifact dev.latent:latent-data");
             }
             return of("mnist-10k", Idx.read(im, "embedded mnist-10k images"), Idx.read(lb, "embedded mnist-10k labels"),
                     "embedded mnist-10k");

@@ -1,4 +1,4 @@
-package dev.latent.viz;
+package dev.latent.cli;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,8 +9,9 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-/** Line plots as PNG (XChart): loss curves and other per-epoch series. */
-public final class Plots {
+/** Line plots as PNG (XChart): loss curves and other per-epoch series. In the CLI, so that XChart (and
+ * its PDF dependencies) stays off the class path of services that depend on latent-engine. */
+final class Plots {
 
     private Plots() {
     }
