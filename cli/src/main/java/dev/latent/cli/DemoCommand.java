@@ -151,7 +151,8 @@ final class DemoCommand implements Callable<Integer> {
                             rows, line -> System.err.println("demo: " + line));
                     FewLabel.printTable(stdout, results);
                     writeJson(results, all, pool.size(), test.size(), h, sae, (System.nanoTime() - t0) * 1e-9, k);
-                    stdout.printf(Locale.ROOT, "wrote %s/{filters.png, reconstructions.png, loss.png, results.json, metrics.jsonl, model.safetensors} in %.0f s%n",
+                    Report.write(out);
+                    stdout.printf(Locale.ROOT, "wrote %s/{report.html, filters.png, reconstructions.png, loss.png, results.json, metrics.jsonl, model.safetensors} in %.0f s%n",
                             out, (System.nanoTime() - t0) * 1e-9);
                     stdout.flush();
                 }

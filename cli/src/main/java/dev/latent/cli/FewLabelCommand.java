@@ -94,7 +94,7 @@ final class FewLabelCommand implements Callable<Integer> {
             root.put("pool", pool.size());
             root.put("test", test.size());
             json.writeValue(out.resolve("fewlabel.json").toFile(), root);
-            stdout.println("wrote " + out.resolve("fewlabel.json"));
+            stdout.println("wrote " + out.resolve("fewlabel.json") + " and " + Report.write(out));
         }
         return 0;
     }

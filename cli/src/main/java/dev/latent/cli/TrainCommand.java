@@ -137,6 +137,9 @@ final class TrainCommand implements Callable<Integer> {
         Hyperparameters.Values values = job.hyperparameters().parse(keys, "--model " + model + " --set");
         PrintWriter pw = spec.commandLine().getOut();
         int code = job.run(new Options(model, images, labels, out, epochs, batch, lr, seed, resume, values), pw);
+        if (code == 0) {
+            pw.println("wrote " + Report.write(out));
+        }
         pw.flush();
         return code;
     }
