@@ -96,12 +96,15 @@ final class DemoCommand implements Callable<Integer> {
             try (Workspace ws = new Workspace("demo")) {
                 System.err.printf(Locale.ROOT, "demo: %s: %d unlabeled pool images, %d test images, kernels %s%n",
                         all.name(), pool.size(), test.size(), k.name());
+                // The ETA of the run: the training of the three models, in sample-epochs (the few-label part follows).
+                ConsoleProgress.Run run = new ConsoleProgress.Run((double) pool.size()
+                        * (epochs + (corruption != null ? epochs : 0) + (long) stackEpochs * stackSizes.length));
                 Autoencoder sae = Autoencoder.builder(all.features()).hidden(hidden).activation(Activation.SIGMOID)
                         .klSparsity(0.1, 3).weightDecay(3e-3).maxBatch(128).kernels(k).build().init(seed);
                 History h;
                 try {
                     h = sae.fit(pool.images(), test.images(), Trainer.Config.of(epochs, 128, seed)
-                            .withMetrics(out.resolve("metrics.jsonl")), 3e-3, new ConsoleProgress("sparse autoencoder"));
+                            .withMetrics(out.resolve("metrics.jsonl")), 3e-3, new ConsoleProgress("sparse autoencoder", run));
                 } catch (RuntimeException e) {
                     sae.close();
                     throw e;
@@ -116,11 +119,11 @@ final class DemoCommand implements Callable<Integer> {
                             dev.latent.io.ModelFile.sha256(pool.images())));
                     if (corruption != null) {
                         dae.fit(pool.images(), test.images(), Trainer.Config.of(epochs, 128, seed + 1), 3e-3,
-                                new ConsoleProgress("denoising autoencoder (" + corruption + ")"));
+                                new ConsoleProgress("denoising autoencoder (" + corruption + ")", run));
                     }
                     if (stackEpochs > 0) {
                         stack.pretrain(pool.images(), Trainer.Config.of(stackEpochs, 128, seed), 3e-3,
-                                new ConsoleProgress("stacked autoencoder " + all.features() + "-" + join(stackSizes)));
+                                new ConsoleProgress("stacked autoencoder " + all.features() + "-" + join(stackSizes), run));
                     }
                     int[] testLabels = test.labels();
                     int classes = all.classes();
