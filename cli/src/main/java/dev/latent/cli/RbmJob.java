@@ -7,6 +7,7 @@ import dev.latent.eval.FewLabel;
 import dev.latent.io.ModelFile;
 import dev.latent.kernel.Kernels;
 import dev.latent.model.Hyperparameters;
+import dev.latent.model.Hyperparameters.Param;
 import dev.latent.model.rbm.Rbm;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
@@ -27,16 +28,22 @@ import java.util.Locale;
  * model.safetensors, filters.png (the first 100 units' w_j / ||w_j||) and metrics.jsonl: per epoch the
  * mean free energy and the mean-field reconstruction error per image on the training and held-out
  * rows, and for hidden <= 20 the exact mean log-likelihood (log Z by enumerating the hidden states);
- * progress per epoch on stderr.
+ * progress per epoch on stderr. At the end, for more hidden units, an AIS estimate of the
+ * log-likelihood ({@code ais_chains=100}, {@code ais_temperatures=1000}; Bernoulli units).
  */
 final class RbmJob implements TrainJob {
 
     /** The exact log-likelihood is reported up to this many hidden units (2^20 states per epoch). */
     static final int EXACT_LL_HIDDEN = 20;
 
+    static final Param<Integer> AIS_CHAINS = Param.integer("ais_chains", 100, 0, 1 << 20,
+            "hidden > 20: AIS runs estimating log Z at the end (0: no estimate)");
+    static final Param<Integer> AIS_TEMPERATURES = Param.integer("ais_temperatures", 1000, 1, 1 << 24, "AIS: intermediate distributions");
+    private static final Hyperparameters KEYS = Rbm.HYPERPARAMETERS.plus(AIS_CHAINS, AIS_TEMPERATURES);
+
     @Override
     public Hyperparameters hyperparameters() {
-        return Rbm.HYPERPARAMETERS;
+        return KEYS;
     }
 
     @Override
@@ -53,6 +60,7 @@ final class RbmJob implements TrainJob {
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());
         Rbm.Config config = Rbm.Config.of(o.set());
+        int aisChains = o.get(AIS_CHAINS);
         long t0 = System.nanoTime();
         ObjectMapper json = new ObjectMapper();
         try (Dataset all = o.data(); Workspace ws = new Workspace("rbm-job")) {
@@ -111,10 +119,23 @@ final class RbmJob implements TrainJob {
                 int shown = Math.min(config.hidden(), 100);
                 ImageGrid.filters(picture, rbm.weight().rows(0, shown), all.height(), all.width(), Math.min(shown, 10),
                         28 / Math.max(all.height(), 1) + 1);
-                out.printf(Locale.ROOT, "rbm %d hidden, %d epochs in %.1f s: free energy %.3f, reconstruction error %.3f per image%s; wrote %s, %s, %s%n",
+                String ll = "";
+                if (config.hidden() <= EXACT_LL_HIDDEN) {
+                    double logZ = rbm.logPartition();
+                    ll = String.format(Locale.ROOT, "; exact log-likelihood %.3f nats/image%s (log Z %.4f)", -rbm.freeEnergy(train) - logZ,
+                            heldOut == null ? "" : String.format(Locale.ROOT, ", held out %.3f", -rbm.freeEnergy(heldOut) - logZ), logZ);
+                } else if (aisChains >= 2 && config.visible() == Rbm.Units.BERNOULLI) {
+                    long a0 = System.nanoTime();
+                    Rbm.AisEstimate ais = rbm.aisLogPartition(train, aisChains, o.get(AIS_TEMPERATURES), o.seed());
+                    ll = String.format(Locale.ROOT, "; AIS log-likelihood %.3f nats/image%s (log Z %.4f +- %.4f, %d chains, %d temperatures, %.1f s)",
+                            -rbm.freeEnergy(train) - ais.logZ(), heldOut == null ? "" : String.format(Locale.ROOT, ", held out %.3f",
+                                    -rbm.freeEnergy(heldOut) - ais.logZ()), ais.logZ(), ais.standardError(), ais.chains(), ais.temperatures(),
+                            (System.nanoTime() - a0) * 1e-9);
+                }
+                out.printf(Locale.ROOT, "rbm %d hidden, %d epochs in %.1f s: free energy %.3f, reconstruction error %.3f per image%s%s; wrote %s, %s, %s%n",
                         config.hidden(), o.epochs(), (System.nanoTime() - t0) * 1e-9, rbm.freeEnergy(train), rbm.reconstructionError(train),
                         heldOut == null ? "" : String.format(Locale.ROOT, " (held out: %.3f, %.3f)", rbm.freeEnergy(heldOut),
-                                rbm.reconstructionError(heldOut)), model, picture, metrics);
+                                rbm.reconstructionError(heldOut)), ll, model, picture, metrics);
             }
         }
         return 0;
