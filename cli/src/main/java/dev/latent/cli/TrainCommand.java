@@ -22,7 +22,7 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Every model kind; a new kind is one more entry. */
     static final List<TrainJob> JOBS = List.of(new AutoencoderJob(), new ConvAutoencoderJob(), new ResidualAutoencoderJob(),
-            new StackedJob(), new GanJob(), new KMeansJob(), new HebbianJob());
+            new StackedJob(), new GanJob(), new KMeansJob(), new HebbianJob(), new RbmJob());
 
     /** The options every kind reads; {@code set} holds its {@code --set} values, checked against its keys. */
     record Options(String model, Path images, Path labels, Path out, int epochs, int batch, double lr, long seed,

@@ -13,6 +13,7 @@ import dev.latent.model.gan.Gan;
 import dev.latent.model.hebbian.Hebbian;
 import dev.latent.model.kmeans.KMeansFeatures;
 import dev.latent.model.kmeans.KMeansStack;
+import dev.latent.model.rbm.Rbm;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -43,7 +44,8 @@ public final class ModelKinds {
             new Kind(ConvAutoencoder.KIND, false, ConvAutoencoder::load, "the flattened code maps"),
             new Kind(KMeansFeatures.KIND, false, KMeansStack::load, "quadrant-pooled k-means encodings (one or two layers)"),
             new Kind(Gan.KIND, false, Gan::load, "the discriminator's pooled hidden activations"),
-            new Kind(Hebbian.KIND, false, (file, kernels) -> Hebbian.load(file), "the projections W (x - mean)"));
+            new Kind(Hebbian.KIND, false, (file, kernels) -> Hebbian.load(file), "the projections W (x - mean)"),
+            new Kind(Rbm.KIND, false, Rbm::load, "the hidden probabilities p(h=1|v)"));
 
     private ModelKinds() {
     }
