@@ -30,7 +30,7 @@ final class TrainCommand implements Callable<Integer> {
 
         /** The embedded digits unless --images/--labels were given. */
         Dataset data() throws java.io.IOException {
-            return images == null ? Dataset.embeddedMnist() : Dataset.readIdx(images, labels);
+            return DataOptions.nonEmpty(images == null ? Dataset.embeddedMnist() : Dataset.readIdx(images, labels), "--images", images);
         }
 
         /** The value of {@code --set key=...}, or the key's declared default. */
@@ -118,6 +118,13 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Checks.atLeast("--epochs", epochs, 1);
+        Checks.atLeast("--batch", batch, 1);
+        Checks.positive("--lr", lr);
+        if (layers != null) {
+            Checks.atLeast("--layers", layers, 1);
+        }
+        Checks.outputDirectory("--out", out, Checks.TRAIN_WRITES, images, labels);
         TrainJob job = JOBS.stream().filter(j -> j.name().equals(model)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("unknown --model '" + model + "'; known: "
                         + JOBS.stream().map(TrainJob::name).collect(Collectors.joining(", "))));
