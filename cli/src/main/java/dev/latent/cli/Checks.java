@@ -75,6 +75,21 @@ final class Checks {
     }
 
     /**
+     * Checks an output file ({@code option}) before any work: not one of {@code inputs} (see
+     * {@link #notAnInput}), not a directory, and in a directory that exists or can be created, writable.
+     */
+    static void outputFile(String option, Path file, Path... inputs) throws IOException {
+        notAnInput(option, file, inputs);
+        if (Files.isDirectory(file)) {
+            throw new BadInputException(option + " " + file + " is a directory; give a file name");
+        }
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            outputDirectory(option, parent, List.of());
+        }
+    }
+
+    /**
      * Checks an output directory ({@code option}) before any work: it is a directory or can be created
      * in a writable place, and none of {@code inputs} is a file in it with one of the names the command
      * writes there ({@code writes}: file names, or "*.png" for any name with that ending), which the run

@@ -35,10 +35,7 @@ final class ExportCommand implements Callable<Integer> {
         if (!Files.isRegularFile(model)) {
             throw new IllegalArgumentException(model + (Files.isDirectory(model) ? ": is a directory, not a model file" : ": no such model file"));
         }
-        Checks.notAnInput("--output", output, model);
-        if (Files.isDirectory(output)) {
-            throw new IllegalArgumentException("--output " + output + " is a directory; give a file name");
-        }
+        Checks.outputFile("--output", output, model);
         OnnxExport.write(model, output);
         spec.commandLine().getOut().printf("exported the encoder of %s to %s (%d bytes, ONNX opset 13; input '%s', output '%s')%n",
                 model, output, Files.size(output), OnnxExport.INPUT, OnnxExport.OUTPUT);
