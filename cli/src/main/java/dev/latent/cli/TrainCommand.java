@@ -125,6 +125,9 @@ final class TrainCommand implements Callable<Integer> {
             Checks.atLeast("--layers", layers, 1);
         }
         Checks.outputDirectory("--out", out, Checks.TRAIN_WRITES, images, labels);
+        if (resume) {
+            requireEpochsLeft(out.resolve("checkpoint.safetensors"), epochs);
+        }
         TrainJob job = JOBS.stream().filter(j -> j.name().equals(model)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("unknown --model '" + model + "'; known: "
                         + JOBS.stream().map(TrainJob::name).collect(Collectors.joining(", "))));
@@ -146,5 +149,33 @@ final class TrainCommand implements Callable<Integer> {
         int code = job.run(new Options(model, images, labels, out, epochs, batch, lr, seed, resume, values), pw);
         pw.flush();
         return code;
+    }
+
+    /**
+     * Refuses a --resume with nothing left to train (a finished run resumed with the same --epochs), naming
+     * the checkpoint and the fix, before any work; no checkpoint (or one without an epoch) starts afresh.
+     */
+    static void requireEpochsLeft(Path checkpoint, int epochs) throws java.io.IOException {
+        if (!java.nio.file.Files.isRegularFile(checkpoint)) {
+            return;
+        }
+        String epoch;
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            epoch = dev.latent.io.SafeTensors.read(checkpoint, a).metadata().get("epoch");
+        }
+        if (epoch == null) {
+            return;
+        }
+        int done;
+        try {
+            done = Integer.parseInt(epoch.trim());
+        } catch (NumberFormatException e) {
+            throw new dev.latent.io.BadInputException(checkpoint + ": __metadata__.epoch '" + epoch + "' is not a whole number");
+        }
+        if (done >= epochs) {
+            throw new dev.latent.io.BadInputException(checkpoint + ": the checkpoint has " + done + " epoch" + (done == 1 ? "" : "s")
+                    + " done, so --resume with --epochs " + epochs + " has nothing left to train; raise --epochs above " + done
+                    + " to continue, or drop --resume to start again");
+        }
     }
 }

@@ -108,16 +108,4 @@ public final class Checkpoint {
             return r;
         }
     }
-
-    /**
-     * Refuses a resume with nothing left to do: the checkpoint at {@code done} epochs of a run asked for
-     * {@code epochs} (a finished run resumed with the same --epochs), naming the file and the fix.
-     */
-    public static void requireEpochsLeft(Path file, int done, int epochs) {
-        if (done >= epochs) {
-            throw new BadInputException(file + ": the checkpoint has " + done + " epoch" + (done == 1 ? "" : "s")
-                    + " done, so --resume with --epochs " + epochs + " has nothing left to train; raise --epochs above " + done
-                    + " to continue, or drop --resume to start again");
-        }
-    }
 }

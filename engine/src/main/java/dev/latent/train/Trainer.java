@@ -96,7 +96,6 @@ public final class Trainer {
         if (config.checkpoint() != null && config.resume() && Files.exists(config.checkpoint())) {
             Resumed r = restore(net, opt);
             firstEpoch = r.epoch + 1;
-            Checkpoint.requireEpochsLeft(config.checkpoint(), r.epoch, config.epochs());
             best = r.best;
             sinceBest = r.sinceBest;
         }

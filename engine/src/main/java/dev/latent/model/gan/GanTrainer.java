@@ -137,7 +137,6 @@ public final class GanTrainer {
         int first = 1;
         if (o.checkpoint() != null && o.resume() && Files.exists(o.checkpoint())) {
             first = restore(gan, o, batch) + 1;
-            dev.latent.train.Checkpoint.requireEpochsLeft(o.checkpoint(), first - 1, o.epochs());
             epochs.addAll(earlierEpochs(o.metrics(), first - 1, health));
         } else if (o.metrics() != null) {
             Files.deleteIfExists(o.metrics());
