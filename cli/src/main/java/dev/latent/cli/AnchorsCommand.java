@@ -75,6 +75,10 @@ final class AnchorsCommand implements Callable<Integer> {
         if ((images == null) != (labels == null)) {
             throw new IllegalArgumentException("--images and --labels go together");
         }
+        Checks.atLeast("--self-taught-iterations", selfTaughtIterations, 1);
+        Checks.atLeast("--deep-epochs", deepEpochs, 1);
+        Checks.atLeast("--deep-pretrain-epochs", deepPretrainEpochs, 0);
+        Checks.outputDirectory("--out", out, List.of("anchors.json", "*.png"), images, labels);
         PrintWriter stdout = spec.commandLine().getOut();
         Files.createDirectories(out);
         Kernels k = Kernels.current();

@@ -38,17 +38,46 @@ final class DataOptions {
         }
     }
 
+    /** Checks before any work that the output directory {@code outOption} overwrites none of the inputs. */
+    void check(String outOption, Path out, java.util.List<String> writes, Path... moreInputs) throws IOException {
+        if ((images == null) != (labels == null) || (testImages == null) != (testLabels == null)) {
+            throw new BadInputException("--images and --labels, --test-images and --test-labels go in pairs");
+        }
+        Path[] inputs = java.util.stream.Stream.concat(java.util.stream.Stream.of(images, labels, testImages, testLabels),
+                java.util.Arrays.stream(moreInputs)).toArray(Path[]::new);
+        Checks.outputDirectory(outOption, out, writes, inputs);
+    }
+
+    /** {@code d}, or a BadInputException naming it ({@code option}) when it holds no images; closes it then. */
+    static Dataset nonEmpty(Dataset d, String option, Path file) {
+        if (d.size() == 0) {
+            d.close();
+            throw new BadInputException(option + " " + (file == null ? d.name() : file) + ": holds 0 images; at least one is needed");
+        }
+        return d;
+    }
+
+    private String labelsName() {
+        return labels == null ? "the embedded digits" : labels.toString();
+    }
+
     /** Reads the data; without test files, {@code testFraction} of each class (drawn from {@code seed}) is held out. */
     Data open(double testFraction, long seed) throws IOException {
         if ((images == null) != (labels == null) || (testImages == null) != (testLabels == null)) {
             throw new IllegalArgumentException("--images and --labels, --test-images and --test-labels go in pairs");
         }
-        Dataset all = images == null ? Dataset.embeddedMnist() : Dataset.readIdx(images, labels);
+        Dataset all = nonEmpty(images == null ? Dataset.embeddedMnist() : Dataset.readIdx(images, labels), "--images", images);
         Dataset pool = null;
         try {
             if (testImages != null) {
                 pool = all;
-                Dataset test = Dataset.readIdx(testImages, testLabels);
+                Dataset test = nonEmpty(Dataset.readIdx(testImages, testLabels), "--test-images", testImages);
+                if (test.classes() > all.classes()) {
+                    int bad = java.util.Arrays.stream(test.labels()).filter(v -> v >= all.classes()).findFirst().orElse(-1);
+                    test.close();
+                    throw new BadInputException(testLabels + ": test label " + bad + " is outside the classes 0.."
+                            + (all.classes() - 1) + " of " + labelsName() + "; the test labels must be classes the pool has");
+                }
                 if (test.features() != all.features()) {
                     test.close();
                     throw new BadInputException(testImages + ": test images have " + test.features() + " pixels, the images of "

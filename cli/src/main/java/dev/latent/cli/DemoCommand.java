@@ -84,6 +84,14 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Checks.atLeast("--hidden", hidden, 1);
+        Checks.atLeast("--epochs", epochs, 1);
+        Checks.allAtLeast("--stack", stackSizes, 1);
+        Checks.atLeast("--stack-epochs", stackEpochs, 0);
+        Checks.allAtLeast("--budgets", budgets, 1);
+        Checks.atLeast("--draws", draws, 1);
+        Checks.between("--test-fraction", testFraction, 0, 1);
+        data.check("--out", out, List.of("results.json", "metrics.jsonl", "model.safetensors", "*.png"));
         PrintWriter stdout = spec.commandLine().getOut();
         Corruption corruption = denoise.equals("none") ? null : Corruption.parse(denoise);
         Files.createDirectories(out);
@@ -152,7 +160,7 @@ final class DemoCommand implements Callable<Integer> {
                     }
                     List<FewLabel.Result> results = FewLabel.run(pool.labels(), budgets.stream().mapToInt(Integer::intValue).toArray(), draws,
                             rows, line -> System.err.println("demo: " + line));
-                    FewLabel.printTable(stdout, results);
+                    FewLabel.printTable(stdout, Checks.finite(results));
                     writeJson(results, all, pool.size(), test.size(), h, sae, (System.nanoTime() - t0) * 1e-9, k);
                     Report.write(out);
                     stdout.printf(Locale.ROOT, "wrote %s/{report.html, filters.png, reconstructions.png, loss.png, results.json, metrics.jsonl, model.safetensors} in %.0f s%n",

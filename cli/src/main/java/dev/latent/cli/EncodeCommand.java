@@ -53,6 +53,7 @@ final class EncodeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Checks.outputFile("--output", output, model, input, labels);
         PrintWriter out = spec.commandLine().getOut();
         long t0 = System.nanoTime();
         try (Encoder base = Encoder.load(model); Dataset data = input == null ? Dataset.embeddedMnist() : Dataset.readIdx(input, labels);

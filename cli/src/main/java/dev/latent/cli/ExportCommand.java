@@ -33,8 +33,9 @@ final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!Files.isRegularFile(model)) {
-            throw new IllegalArgumentException(model + ": no such model file");
+            throw new IllegalArgumentException(model + (Files.isDirectory(model) ? ": is a directory, not a model file" : ": no such model file"));
         }
+        Checks.outputFile("--output", output, model);
         OnnxExport.write(model, output);
         spec.commandLine().getOut().printf("exported the encoder of %s to %s (%d bytes, ONNX opset 13; input '%s', output '%s')%n",
                 model, output, Files.size(output), OnnxExport.INPUT, OnnxExport.OUTPUT);

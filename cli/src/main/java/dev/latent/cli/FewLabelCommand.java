@@ -60,6 +60,15 @@ final class FewLabelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Checks.allAtLeast("--budgets", budgets, 1);
+        Checks.atLeast("--draws", draws, 1);
+        Checks.atLeast("--hidden", hidden, 1);
+        data.check("--out", out, List.of("fewlabel.json"), models.toArray(Path[]::new));
+        for (Path m : models) {
+            if (!Files.isRegularFile(m)) {
+                throw new BadInputException("--model " + m + (Files.isDirectory(m) ? ": is a directory, not a model file" : ": no such file"));
+            }
+        }
         PrintWriter stdout = spec.commandLine().getOut();
         Kernels k = Kernels.current();
         Files.createDirectories(out);
@@ -86,14 +95,21 @@ final class FewLabelCommand implements Callable<Integer> {
             }
             List<FewLabel.Result> results = FewLabel.run(pool.labels(), budgets.stream().mapToInt(Integer::intValue).toArray(), draws,
                     rows, line -> System.err.println("fewlabel: " + line));
-            FewLabel.printTable(stdout, results);
+            FewLabel.printTable(stdout, Checks.finite(results));
             ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
             ObjectNode root = json.createObjectNode();
             root.set("methods", FewLabel.json(results));
             root.put("data", all.name());
             root.put("pool", pool.size());
             root.put("test", test.size());
-            json.writeValue(out.resolve("fewlabel.json").toFile(), root);
+            Path tmp = Files.createTempFile(out, ".fewlabel.json.", ".tmp");
+            try {
+                json.writeValue(tmp.toFile(), root);
+                Files.move(tmp, out.resolve("fewlabel.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
             stdout.println("wrote " + out.resolve("fewlabel.json") + " and " + Report.write(out));
         }
         return 0;

@@ -198,7 +198,7 @@ final class GanJob implements TrainJob {
             results = FewLabel.run(poolLabels, budgets, o.get(DRAWS), rows, System.err::println);
         }
         out.println("few-label test accuracy (" + split.test().length + " test images):");
-        FewLabel.printTable(out, results);
+        FewLabel.printTable(out, Checks.finite(results));
         ObjectMapper m = new ObjectMapper();
         ObjectNode a = m.createObjectNode();
         a.set("methods", FewLabel.json(results));

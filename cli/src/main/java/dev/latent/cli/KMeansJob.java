@@ -107,7 +107,7 @@ final class KMeansJob implements TrainJob {
                             System.err::println);
                     f = r.features();
                     data = r.pool() + " unlabeled pool images of " + ds.name() + " (" + r.test() + " held out)";
-                    FewLabel.printTable(out, r.results());
+                    FewLabel.printTable(out, Checks.finite(r.results()));
                 } else {
                     f = KMeansStack.train(Patches.of(ds), c, layer2, k);
                 }

@@ -1,11 +1,22 @@
 package dev.latent.cli;
 
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code latent} command. Subcommands print results to stdout and diagnostics to stderr; a bad
- * argument or bad input file is one line on stderr and exit code 2, a failure exit code 1.
+ * The {@code latent} command. Subcommands print results to stdout and diagnostics to stderr. Every
+ * failure is one line on stderr, {@code latent COMMAND: what is wrong}, and an exit code:
+ * {@value #EXIT_BAD_INPUT} for bad input (a bad option or value, a corrupt or missing file, a request
+ * larger than the memory available), {@value #EXIT_INTERNAL} for an internal error (a bug: the line
+ * names the exception). The stack trace follows only with {@code --debug} (anywhere on the command
+ * line), {@code LATENT_DEBUG=1} or {@code -Dlatent.debug=true}.
  */
 @Command(name = "latent", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Unsupervised feature learning on the JVM.",
@@ -18,25 +29,143 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Exit code of bad input: an option, a value, a file, or a request too large for this JVM. */
+    public static final int EXIT_BAD_INPUT = 2;
+    /** Exit code of an internal error (a bug in latent). */
+    public static final int EXIT_INTERNAL = 3;
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
     /** Runs the command line and returns the exit code (for tests). */
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new Main());
-        // the keys are declared in code (each kind's Hyperparameters), so the footer cannot be an annotation constant
-        cl.getSubcommands().get("train").getCommandSpec().usageMessage().footer(TrainCommand.keysHelp()).width(150);
-        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            boolean badInput = ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
-                    || ex instanceof java.io.IOException;
-            commandLine.getErr().println("latent " + commandLine.getCommandName() + ": " + message(ex));
-            if (Boolean.getBoolean("latent.debug")) {
-                ex.printStackTrace(commandLine.getErr());
-            }
-            return badInput ? 2 : 1;
-        });
-        return cl.execute(args);
+        List<String> rest = new ArrayList<>(Arrays.asList(args));
+        boolean debug = rest.remove("--debug") | debugFromEnvironment();
+        try {
+            CommandLine cl = new CommandLine(new Main());
+            // the keys are declared in code (each kind's Hyperparameters), so the footer cannot be an annotation constant
+            cl.getSubcommands().get("train").getCommandSpec().usageMessage().footer(TrainCommand.keysHelp()).width(150);
+            cl.setParameterExceptionHandler((ex, strings) -> {
+                CommandLine c = ex.getCommandLine();
+                StringBuilder line = new StringBuilder(oneLine(ex.getMessage()));
+                List<String> fixes = new ArrayList<>();
+                if (ex instanceof CommandLine.UnmatchedArgumentException u) {
+                    fixes.addAll(u.getSuggestions());
+                }
+                if (!fixes.isEmpty()) {
+                    line.append(" (did you mean ").append(String.join(" or ", fixes)).append("?)");
+                }
+                line.append(" (").append(c.getCommandSpec().qualifiedName()).append(" --help lists the options)");
+                c.getErr().println(prefix(c) + line);
+                c.getErr().flush();
+                return EXIT_BAD_INPUT;
+            });
+            cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> report(ex, commandLine.getErr(), prefix(commandLine), debug));
+            // picocli hands only Exceptions to the handler above; an Error (OutOfMemoryError, an error in a
+            // static initializer) would escape it with a stack trace
+            cl.setExecutionStrategy(parseResult -> {
+                try {
+                    return new CommandLine.RunLast().execute(parseResult);
+                } catch (Error e) {
+                    List<CommandLine> path = parseResult.asCommandLineList();
+                    CommandLine last = path.get(path.size() - 1);
+                    return report(e, last.getErr(), prefix(last), debug);
+                }
+            });
+            return cl.execute(rest.toArray(String[]::new));
+        } catch (Throwable t) {
+            // a failure outside a command (building the command line itself): still one line
+            PrintWriter err = new PrintWriter(System.err, true);
+            return report(t, err, "latent: ", debug);
+        }
+    }
+
+    private static boolean debugFromEnvironment() {
+        String env = System.getenv("LATENT_DEBUG");
+        return Boolean.getBoolean("latent.debug") || (env != null && !env.isBlank() && !env.equals("0")
+                && !env.equalsIgnoreCase("false"));
+    }
+
+    private static String prefix(CommandLine c) {
+        return c.getCommandSpec().qualifiedName() + ": ";
+    }
+
+    /**
+     * Prints one line for {@code ex} and returns its exit code. Bad input: {@link IllegalArgumentException}
+     * (and so {@link dev.latent.io.BadInputException}), {@link IllegalStateException} (a configuration that
+     * cannot run here), I/O errors (which name the file), a request larger than the memory; anything else is
+     * internal and the line names the exception. Wrappers (an error in a static initializer, an unchecked
+     * I/O error) are unwrapped to their cause.
+     */
+    static int report(Throwable ex, PrintWriter err, String prefix, boolean debug) {
+        Throwable cause = unwrap(ex);
+        int code;
+        String line;
+        if (cause instanceof OutOfMemoryError oom) {
+            code = EXIT_BAD_INPUT;
+            Runtime rt = Runtime.getRuntime();
+            String m = message(oom);
+            boolean heap = m.contains("Java heap") || m.contains("array size") || m.contains("GC overhead");
+            line = "out of memory: " + oneLine(m) + (heap ? String.format(Locale.ROOT,
+                    " (Java heap limit %d MiB, %d MiB in use; give the JVM more with LATENT_JAVA_OPTS=-Xmx..., or ask for a"
+                            + " smaller model or batch)", rt.maxMemory() >> 20, (rt.totalMemory() - rt.freeMemory()) >> 20) : "");
+        } else if (cause instanceof IllegalArgumentException || cause instanceof IllegalStateException
+                || cause instanceof IOException || cause instanceof UnsupportedOperationException) {
+            code = EXIT_BAD_INPUT;
+            line = oneLine(ioMessage(cause));
+        } else {
+            code = EXIT_INTERNAL;
+            line = "internal error: " + cause.getClass().getName() + (cause.getMessage() == null ? "" : ": " + oneLine(cause.getMessage()))
+                    + (debug ? "" : " (a bug in latent; rerun with --debug or LATENT_DEBUG=1 for the stack trace)");
+        }
+        err.println(prefix + line);
+        if (debug) {
+            ex.printStackTrace(err);
+        }
+        err.flush();
+        return code;
+    }
+
+    private static Throwable unwrap(Throwable ex) {
+        Throwable t = ex;
+        while (t.getCause() != null && (t instanceof ExceptionInInitializerError || t instanceof UncheckedIOException
+                || t instanceof CommandLine.ExecutionException || t instanceof java.util.concurrent.ExecutionException
+                || t instanceof java.util.concurrent.CompletionException
+                || t instanceof java.lang.reflect.InvocationTargetException)) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    /** I/O exceptions often carry only the path (NoSuchFileException: "out/x"): say what happened to it. */
+    private static String ioMessage(Throwable t) {
+        String m = message(t);
+        if (t instanceof java.nio.file.NoSuchFileException e) {
+            return e.getFile() + ": no such file or directory" + (e.getReason() == null ? "" : " (" + e.getReason() + ")");
+        }
+        if (t instanceof java.nio.file.AccessDeniedException e) {
+            return e.getFile() + ": permission denied";
+        }
+        if (t instanceof java.nio.file.FileAlreadyExistsException e) {
+            return e.getFile() + ": already exists (and is not a directory?)";
+        }
+        if (t instanceof java.nio.file.NotDirectoryException e) {
+            return e.getFile() + ": not a directory";
+        }
+        if (t instanceof java.nio.file.FileSystemException e && e.getFile() != null && !m.contains(e.getFile())) {
+            return e.getFile() + ": " + m;
+        }
+        if (t instanceof IOException && !(t instanceof java.nio.file.FileSystemException) && t.getMessage() != null
+                && t.getClass() != IOException.class && !(t instanceof dev.latent.io.BadInputException)) {
+            return t.getClass().getSimpleName() + ": " + m;
+        }
+        return m;
+    }
+
+    /** The message collapsed to one line. */
+    static String oneLine(String m) {
+        return m == null ? "" : m.strip().replaceAll("\\s*[\\r\\n]+\\s*", "; ");
     }
 
     private static String message(Throwable ex) {

@@ -30,7 +30,7 @@ final class TrainCommand implements Callable<Integer> {
 
         /** The embedded digits unless --images/--labels were given. */
         Dataset data() throws java.io.IOException {
-            return images == null ? Dataset.embeddedMnist() : Dataset.readIdx(images, labels);
+            return DataOptions.nonEmpty(images == null ? Dataset.embeddedMnist() : Dataset.readIdx(images, labels), "--images", images);
         }
 
         /** The value of {@code --set key=...}, or the key's declared default. */
@@ -118,6 +118,16 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Checks.atLeast("--epochs", epochs, 1);
+        Checks.atLeast("--batch", batch, 1);
+        Checks.positive("--lr", lr);
+        if (layers != null) {
+            Checks.atLeast("--layers", layers, 1);
+        }
+        Checks.outputDirectory("--out", out, Checks.TRAIN_WRITES, images, labels);
+        if (resume) {
+            requireEpochsLeft(out.resolve("checkpoint.safetensors"), epochs);
+        }
         TrainJob job = JOBS.stream().filter(j -> j.name().equals(model)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("unknown --model '" + model + "'; known: "
                         + JOBS.stream().map(TrainJob::name).collect(Collectors.joining(", "))));
@@ -142,5 +152,33 @@ final class TrainCommand implements Callable<Integer> {
         }
         pw.flush();
         return code;
+    }
+
+    /**
+     * Refuses a --resume with nothing left to train (a finished run resumed with the same --epochs), naming
+     * the checkpoint and the fix, before any work; no checkpoint (or one without an epoch) starts afresh.
+     */
+    static void requireEpochsLeft(Path checkpoint, int epochs) throws java.io.IOException {
+        if (!java.nio.file.Files.isRegularFile(checkpoint)) {
+            return;
+        }
+        String epoch;
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            epoch = dev.latent.io.SafeTensors.read(checkpoint, a).metadata().get("epoch");
+        }
+        if (epoch == null) {
+            return;
+        }
+        int done;
+        try {
+            done = Integer.parseInt(epoch.trim());
+        } catch (NumberFormatException e) {
+            throw new dev.latent.io.BadInputException(checkpoint + ": __metadata__.epoch '" + epoch + "' is not a whole number");
+        }
+        if (done >= epochs) {
+            throw new dev.latent.io.BadInputException(checkpoint + ": the checkpoint has " + done + " epoch" + (done == 1 ? "" : "s")
+                    + " done, so --resume with --epochs " + epochs + " has nothing left to train; raise --epochs above " + done
+                    + " to continue, or drop --resume to start again");
+        }
     }
 }

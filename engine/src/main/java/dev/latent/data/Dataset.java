@@ -55,10 +55,12 @@ public final class Dataset implements AutoCloseable {
     /** An IDX image file and its IDX label file (raw or gzip), e.g. Fashion-MNIST. */
     public static Dataset readIdx(Path images, Path labels) throws IOException {
         if (!Files.isRegularFile(images)) {
-            throw new BadInputException(images + ": no such file (IDX images)");
+            throw new BadInputException(images + (Files.isDirectory(images) ? ": is a directory, not an IDX image file"
+                    : ": no such file (IDX images)"));
         }
         if (labels != null && !Files.isRegularFile(labels)) {
-            throw new BadInputException(labels + ": no such file (IDX labels)");
+            throw new BadInputException(labels + (Files.isDirectory(labels) ? ": is a directory, not an IDX label file"
+                    : ": no such file (IDX labels)"));
         }
         return of(images.getFileName().toString(), Idx.read(images), labels == null ? null : Idx.read(labels),
                 images + (labels == null ? "" : " + " + labels));

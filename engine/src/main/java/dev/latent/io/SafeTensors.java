@@ -33,9 +33,14 @@ import java.util.Map;
  * {@code {"dtype":"F32","shape":[...],"data_offsets":[begin,end]}} (byte offsets into the data that
  * follows the header) plus an optional {@code "__metadata__"} object of string values, then the raw
  * little-endian data. latent writes only F32, pads the header with spaces so the data starts 8-byte
- * aligned, writes atomically (temporary file, fsync, rename) and loads by mapping the file without
- * copying. Every defect is a {@link BadInputException} naming the file and the field; no read ever
- * leaves the mapped segment.
+ * aligned, writes atomically (temporary file, fsync, rename) and loads by reading the whole file once
+ * into native memory of the caller's arena. It is read, not mapped: a mapped file that is truncated or
+ * rewritten in place while it is in use (what {@code cp new.safetensors model.safetensors} does under a
+ * running service) takes its pages away, and the next access kills the JVM with SIGBUS inside native
+ * code. A loaded file is therefore independent of the file on disk: replacing or truncating the file
+ * changes nothing for what was loaded from it. Every defect is a {@link BadInputException} naming the
+ * file and the field, and so is a tensor holding NaN or infinity (a diverged model would otherwise give
+ * meaningless results that look like success); no read ever leaves the loaded segment.
  */
 public final class SafeTensors {
 
@@ -123,7 +128,7 @@ public final class SafeTensors {
         }
     }
 
-    /** A loaded file: tensors backed by the mapped file (or an aligned copy where the file is unaligned). */
+    /** A loaded file: tensors backed by the file's bytes in native memory (or an aligned copy where the file is unaligned). */
     public record Loaded(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
 
         /** The tensor {@code name}, or a BadInputException naming the file when it is missing. */
@@ -156,13 +161,25 @@ public final class SafeTensors {
     }
 
     /**
-     * Maps {@code file} into {@code arena} and validates it completely before returning: header length
-     * within the file, UTF-8 JSON, every entry F32 with non-negative dimensions whose product times 4
-     * equals its byte range, ranges in bounds, ordered, without overlap or gaps, covering the data.
+     * Reads {@code file} into native memory of {@code arena} and validates it completely before
+     * returning: header length within the file, UTF-8 JSON, every entry F32 with non-negative dimensions
+     * whose product times 4 equals its byte range, ranges in bounds, ordered, without overlap or gaps,
+     * covering the data, and every value finite.
      */
     public static Loaded read(Path file, Arena arena) throws IOException {
+        return read(file, arena, false);
+    }
+
+    /**
+     * {@link #read(Path, Arena)}, accepting NaN and infinite values when {@code allowNonFinite} (for data
+     * files such as codes written with {@code --allow-non-finite}; never for model weights).
+     */
+    public static Loaded read(Path file, Arena arena, boolean allowNonFinite) throws IOException {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
             throw new UnsupportedOperationException("safetensors reading needs a little-endian platform");
+        }
+        if (Files.isDirectory(file)) {
+            throw new BadInputException(file + ": is a directory, not a safetensors file");
         }
         if (!Files.isRegularFile(file)) {
             throw new BadInputException(file + ": no such file");
@@ -173,12 +190,49 @@ public final class SafeTensors {
             if (size < 8) {
                 throw new BadInputException(file + ": " + size + " bytes is too short for the 8-byte header length");
             }
-            seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            long max = Runtime.getRuntime().maxMemory();
+            if (size > max) {
+                throw new BadInputException(file + ": " + (size >> 20) + " MiB is more than this JVM may hold ("
+                        + (max >> 20) + " MiB); give it more with -Xmx (LATENT_JAVA_OPTS=-Xmx...)");
+            }
+            seg = arena.allocate(size, 64);
+            long at = 0;
+            while (at < size) {
+                int chunk = (int) Math.min(size - at, 1 << 26);
+                ByteBuffer buf = seg.asSlice(at, chunk).asByteBuffer();
+                while (buf.hasRemaining()) {
+                    if (ch.read(buf, at + buf.position()) < 0) {
+                        throw new BadInputException(file + ": the file shrank from " + size + " to " + (at + buf.position())
+                                + " bytes while it was being read (replaced in place? write the new file beside it and rename it over)");
+                    }
+                }
+                at += chunk;
+            }
+            if (ch.size() != size) {
+                throw new BadInputException(file + ": the file changed size from " + size + " to " + ch.size()
+                        + " bytes while it was being read (replaced in place? write the new file beside it and rename it over)");
+            }
         }
-        return parse(file, seg, arena);
+        return parse(file, seg, arena, allowNonFinite);
     }
 
     static Loaded parse(Path file, MemorySegment seg, Arena arena) {
+        return parse(file, seg, arena, false);
+    }
+
+    /** Where the first NaN or infinity of {@code floats} floats at byte {@code at} of {@code seg} is, or -1. */
+    private static long firstNonFinite(MemorySegment seg, long at, long floats) {
+        ValueLayout.OfInt bits = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        for (long i = 0; i < floats; i++) {
+            // exponent bits all ones: infinity or NaN
+            if ((seg.get(bits, at + i * Float.BYTES) & 0x7f80_0000) == 0x7f80_0000) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    static Loaded parse(Path file, MemorySegment seg, Arena arena, boolean allowNonFinite) {
         long size = seg.byteSize();
         long n = seg.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
         if (n < 2 || n > MAX_HEADER || n > size - 8) {
@@ -287,6 +341,12 @@ public final class SafeTensors {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Entry e : entries) {
             long at = dataStart + e.begin();
+            long bad = allowNonFinite ? -1 : firstNonFinite(seg, at, (e.end() - e.begin()) / Float.BYTES);
+            if (bad >= 0) {
+                float v = seg.get(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), at + bad * Float.BYTES);
+                throw new BadInputException(file + ": tensor '" + e.name() + "' holds " + v + " at element " + bad + " of "
+                        + (e.end() - e.begin()) / Float.BYTES + " (values must be finite; was the model trained to divergence?)");
+            }
             MemorySegment backing;
             long offset;
             if (at % Float.BYTES == 0) {

@@ -54,13 +54,40 @@ public final class KernelRegistry {
         return value == null || value.isBlank() ? "auto" : value.trim().toLowerCase(Locale.ROOT);
     }
 
-    /** The kernels chosen for this JVM, resolved on first use. */
+    /**
+     * The kernels chosen for this JVM, resolved on first use.
+     *
+     * @throws KernelConfigException (on every call) when a kernel setting is invalid
+     * @throws IllegalStateException (on every call) when the requested provider cannot load
+     */
     public static Kernels current() {
-        return Holder.CURRENT;
+        if (Holder.CURRENT instanceof Kernels k) {
+            return k;
+        }
+        // A new exception each time, with the first one's message: never ExceptionInInitializerError.
+        RuntimeException why = (RuntimeException) Holder.CURRENT;
+        if (why instanceof KernelConfigException) {
+            throw new KernelConfigException(why.getMessage());
+        }
+        throw new IllegalStateException(why.getMessage(), why);
     }
 
     private static final class Holder {
-        static final Kernels CURRENT = select(requested());
+        /** The chosen Kernels, or the RuntimeException that selecting them threw. */
+        static final Object CURRENT = selectOrFailure();
+
+        private static Object selectOrFailure() {
+            try {
+                return select(requested());
+            } catch (RuntimeException e) {
+                return e;
+            }
+        }
+    }
+
+    /** Checks the settings every provider shares, so an invalid one is reported as itself, never as a fallback. */
+    private static void checkSettings() {
+        KernelThreads.count();
     }
 
     /**
@@ -70,21 +97,32 @@ public final class KernelRegistry {
      */
     public static Kernels select(String request) {
         String wanted = request.trim().toLowerCase(Locale.ROOT);
+        checkSettings();
         if (!wanted.equals("auto")) {
             return load(wanted);
         }
+        List<String> skipped = new ArrayList<>();
         for (KernelProvider p : providers()) {
             Optional<String> why = p.unavailableReason();
             if (why.isPresent()) {
-                LOG.info("kernels: skipping provider '{}': {}", p.name(), why.get());
+                skipped.add("'" + p.name() + "' (" + why.get() + ")");
                 continue;
             }
             try {
                 Kernels k = build(p);
-                LOG.info("kernels: using provider '{}'{} (latent info shows the details)", k.name(), summary(k));
+                if (skipped.isEmpty()) {
+                    LOG.info("kernels: using provider '{}'{} (latent info shows the details)", k.name(), summary(k));
+                } else {
+                    // A faster provider could not run: that costs speed, so say why and how to fix it.
+                    LOG.warn("kernels: using the slower provider '{}'{} because the faster {} could not run; fix that, or set"
+                            + " -D{}={} (or {}={}) to choose it deliberately", k.name(), summary(k), String.join(", ", skipped),
+                            PROPERTY, k.name(), ENV, k.name());
+                }
                 return k;
+            } catch (KernelConfigException e) {
+                throw e;
             } catch (RuntimeException | LinkageError e) {
-                LOG.info("kernels: skipping provider '{}': failed to start: {}", p.name(), e.toString());
+                skipped.add("'" + p.name() + "' (failed to start: " + e + "; -D" + PROPERTY + "=" + p.name() + " shows the error)");
             }
         }
         throw new IllegalStateException("no kernel provider is available; the 'scalar' provider ships in latent-engine,"
@@ -94,12 +132,14 @@ public final class KernelRegistry {
     /**
      * The kernels of the provider named {@code name}, built once per JVM.
      *
-     * @throws IllegalStateException naming the provider and the reason when it cannot load
+     * @throws KernelConfigException when a shared setting (threads) is invalid
+     * @throws IllegalStateException when {@code name} is unknown, or naming the provider and the reason when it cannot load
      */
     public static Kernels load(String name) {
+        checkSettings();
         KernelProvider p = providers().stream().filter(x -> x.name().equals(name)).findFirst()
                 .orElseThrow(() -> new IllegalStateException("unknown kernel provider '" + name
-                        + "' (from -D" + PROPERTY + " or " + ENV + "); registered: "
+                        + "' (from -D" + PROPERTY + " or " + ENV + "); use auto or one of "
                         + providers().stream().map(KernelProvider::name).toList()));
         Optional<String> why = p.unavailableReason();
         if (why.isPresent()) {

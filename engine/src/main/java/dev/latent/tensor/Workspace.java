@@ -11,14 +11,28 @@ import java.lang.foreign.MemorySegment;
  * <p>The arena is shared (kernels run on a thread pool), so a workspace may be used from any thread;
  * closing it while another thread is still computing on its tensors is the caller's error and is
  * reported by the FFM runtime as an {@link IllegalStateException}, never a crash.
+ *
+ * <p>Every allocation is counted against one off-heap budget shared by all workspaces of the JVM:
+ * {@code -XX:MaxDirectMemorySize} when it is given, else {@code -Dlatent.offheap.mib=N}, else the
+ * machine's physical memory less the Java heap's limit. A request that would exceed it is an
+ * {@link OutOfMemoryError} whose message says how much was asked, how much is in use and what the limit
+ * is, before anything is allocated (a native allocation past physical memory would instead swap the
+ * machine or bring the kernel's OOM killer).
  */
 public final class Workspace implements AutoCloseable {
 
     /** Alignment of every allocation: one cache line, which is also one 512-bit vector. */
     public static final long ALIGNMENT = 64;
 
+    /** The system property that sets the off-heap budget in MiB. */
+    public static final String LIMIT_PROPERTY = "latent.offheap.mib";
+    private static final java.util.concurrent.atomic.AtomicLong IN_USE = new java.util.concurrent.atomic.AtomicLong();
+    private static volatile long limit = -1;
+
     private final String name;
     private final Arena arena;
+    /** Bytes this workspace holds (returned to the budget by close). */
+    private final java.util.concurrent.atomic.AtomicLong held = new java.util.concurrent.atomic.AtomicLong();
 
     public Workspace(String name) {
         this.name = name;
@@ -56,7 +70,95 @@ public final class Workspace implements AutoCloseable {
         if (!arena.scope().isAlive()) {
             throw closedError();
         }
-        return arena.allocate(Math.max(1, floats) * Float.BYTES, ALIGNMENT).asSlice(0, floats * Float.BYTES);
+        long bytes = Math.max(1, floats) * Float.BYTES;
+        reserve(bytes);
+        try {
+            MemorySegment seg = arena.allocate(bytes, ALIGNMENT).asSlice(0, floats * Float.BYTES);
+            held.addAndGet(bytes);
+            return seg;
+        } catch (OutOfMemoryError e) {
+            IN_USE.addAndGet(-bytes);
+            throw new OutOfMemoryError(describe(bytes, "the system refused it: " + e.getMessage()));
+        } catch (RuntimeException e) {
+            IN_USE.addAndGet(-bytes);
+            throw e;
+        }
+    }
+
+    private void reserve(long bytes) {
+        long max = limit();
+        while (true) {
+            long used = IN_USE.get();
+            if (used + bytes > max || used + bytes < 0) {
+                throw new OutOfMemoryError(describe(bytes, null));
+            }
+            if (IN_USE.compareAndSet(used, used + bytes)) {
+                return;
+            }
+        }
+    }
+
+    private String describe(long bytes, String why) {
+        return String.format(java.util.Locale.ROOT, "workspace '%s' needs %s more for tensors, with %s already in use and an off-heap"
+                        + " limit of %s%s (set it with -XX:MaxDirectMemorySize or -D%s, or ask for a smaller model or batch)",
+                name, mib(bytes), mib(IN_USE.get()), mib(limit()), why == null ? "" : "; " + why, LIMIT_PROPERTY);
+    }
+
+    private static String mib(long bytes) {
+        return bytes >= (10L << 30) ? String.format(java.util.Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30))
+                : String.format(java.util.Locale.ROOT, "%d MiB", (bytes + (1 << 20) - 1) >> 20);
+    }
+
+    /** Bytes of tensors all workspaces of this JVM hold now. */
+    public static long offHeapInUse() {
+        return IN_USE.get();
+    }
+
+    /** The off-heap budget in bytes (see the class comment). */
+    public static long offHeapLimit() {
+        return limit();
+    }
+
+    private static long limit() {
+        long l = limit;
+        if (l < 0) {
+            limit = l = resolveLimit();
+        }
+        return l;
+    }
+
+    private static long resolveLimit() {
+        try {
+            var bean = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            long direct = Long.parseLong(bean.getVMOption("MaxDirectMemorySize").getValue());
+            if (direct > 0) {
+                return direct;
+            }
+        } catch (RuntimeException | LinkageError e) {
+            // not HotSpot: the property or the physical memory decides
+        }
+        String mib = System.getProperty(LIMIT_PROPERTY);
+        if (mib != null && !mib.isBlank()) {
+            try {
+                long m = Long.parseLong(mib.trim());
+                if (m >= 1) {
+                    return m << 20;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new IllegalArgumentException("-D" + LIMIT_PROPERTY + " must be a whole number of MiB >= 1, got '" + mib + "'");
+        }
+        try {
+            var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            long physical = os.getTotalMemorySize();
+            if (physical > 0) {
+                return Math.max(256L << 20, physical - Runtime.getRuntime().maxMemory());
+            }
+        } catch (RuntimeException | LinkageError e) {
+            // no physical memory figure: no limit beyond the system's own
+        }
+        return Long.MAX_VALUE;
     }
 
     /** The arena, for wrapping memory (e.g. a mapped file) whose lifetime this workspace should own. */
@@ -80,6 +182,7 @@ public final class Workspace implements AutoCloseable {
     public void close() {
         if (arena.scope().isAlive()) {
             arena.close();
+            IN_USE.addAndGet(-held.getAndSet(0));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.latent.kernel.simd;
 
+import dev.latent.kernel.KernelConfigException;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -21,8 +22,8 @@ final class SimdShape {
     /** The system property that sets the vector size in bits. */
     static final String PROPERTY = "latent.vector.bits";
 
-    /** Vector size in bits. */
-    static final int BITS = bits(System.getProperty(PROPERTY));
+    /** Vector size in bits (an invalid setting leaves the preferred size here; {@link SimdProvider#create} reports it). */
+    static final int BITS = validOrPreferred(System.getProperty(PROPERTY));
     /** The float species of every simd kernel. */
     static final VectorSpecies<Float> FLOAT = VectorSpecies.of(float.class, VectorShape.forBitSize(BITS));
     /** Floats per vector. */
@@ -50,16 +51,24 @@ final class SimdShape {
         try {
             bits = Integer.parseInt(value.trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("-D" + PROPERTY + " must be 128, 256 or 512, got '" + value + "'", e);
+            throw new KernelConfigException("-D" + PROPERTY + " must be 128, 256 or 512, got '" + value + "'");
         }
         if (bits != 128 && bits != 256 && bits != 512) {
-            throw new IllegalArgumentException("-D" + PROPERTY + " must be 128, 256 or 512, got " + bits);
+            throw new KernelConfigException("-D" + PROPERTY + " must be 128, 256 or 512, got " + bits);
         }
         if (bits > max) {
-            throw new IllegalArgumentException("-D" + PROPERTY + "=" + bits + " exceeds this CPU's widest float vector ("
+            throw new KernelConfigException("-D" + PROPERTY + "=" + bits + " exceeds this CPU's widest float vector ("
                     + max + " bits); use " + max + " or less");
         }
         return bits;
+    }
+
+    private static int validOrPreferred(String value) {
+        try {
+            return bits(value);
+        } catch (IllegalArgumentException e) {
+            return FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        }
     }
 
     /** a * b + c, fused when the CPU has FMA, else a multiply then an add. */
