@@ -8,7 +8,6 @@ import dev.latent.kernel.KernelThreads;
 import dev.latent.kernel.Kernels;
 import dev.latent.kernel.PackedDense;
 import dev.latent.kernel.Transpose;
-import dev.latent.kernel.simd.SimdDense;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
@@ -31,7 +30,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One dense serving layer, y = sigmoid(x W^T + b) (identity for the 30-wide code layer), as W5's
- * {@code Encoder} runs it: {@code packed} is {@link SimdDense} (W packed once, bias and activation in the
+ * {@code Encoder} runs it: {@code packed} is {@link PackedDense#pack} (dev.latent.kernel.simd.SimdDense) (W packed once, bias and activation in the
  * epilogue); {@code simd} and {@code openblas} are that provider's GEMM (N, T) + addBias + activation,
  * the Encoder's previous path. Shapes {@code n x in x out}: W5's four layers at batch 1 and 256.
  * Setup checks two rows (the first and last) of y against a double-precision recomputation (relative
@@ -94,7 +93,7 @@ public class PackedDenseBenchmark {
         b = fill(arena, out, r, 0.1);
         y = arena.allocate((long) n * out * Float.BYTES, 64);
         if (impl.equals("packed")) {
-            packed = SimdDense.pack(out, in, w, 0, in, b, 0, f, arena);
+            packed = PackedDense.pack(out, in, w, 0, in, b, 0, f, arena);
         } else {
             kernels = KernelRegistry.load(impl);
         }

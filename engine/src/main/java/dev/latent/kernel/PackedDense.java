@@ -1,5 +1,6 @@
 package dev.latent.kernel;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -28,6 +29,34 @@ public interface PackedDense {
 
     /** Outputs per row. */
     int out();
+
+    /** Whether {@link #pack} works in this JVM: the Vector API (jdk.incubator.vector) is readable. */
+    static boolean available() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    }
+
+    /**
+     * W (out, in) at {@code wOff} with leading dimension {@code ldw} and b (out) at {@code bOff}, packed
+     * into memory of {@code arena} for the Vector API implementation; requires {@link #available()}.
+     */
+    static PackedDense pack(int out, int in, MemorySegment w, long wOff, int ldw, MemorySegment b, long bOff, Activation f,
+                            Arena arena) {
+        return Holder.PACKER.pack(out, in, w, wOff, ldw, b, bOff, f, arena);
+    }
+
+    /** Packs a layer: the implementation's factory, found through {@code ServiceLoader} (as providers are). */
+    interface Packer {
+        PackedDense pack(int out, int in, MemorySegment w, long wOff, int ldw, MemorySegment b, long bOff, Activation f, Arena arena);
+    }
+
+    /** The registered {@link Packer}, loaded on first use. */
+    final class Holder {
+        static final Packer PACKER = java.util.ServiceLoader.load(Packer.class, PackedDense.class.getClassLoader()).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no PackedDense.Packer registered in META-INF/services"));
+
+        private Holder() {
+        }
+    }
 
     /** y = f(x W^T + b) over n rows (see the class comment). */
     void forward(int n, MemorySegment x, long xOff, int ldx, MemorySegment y, long yOff, int ldy);

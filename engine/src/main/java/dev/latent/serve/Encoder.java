@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
 import dev.latent.kernel.PackedDense;
-import dev.latent.kernel.simd.SimdDense;
 import dev.latent.kernel.Transpose;
 import dev.latent.model.FeatureExtractor;
 import dev.latent.tensor.Tensor;
@@ -69,14 +68,14 @@ public final class Encoder implements FeatureExtractor {
         }
 
         /**
-         * This layer with its weights packed for {@link SimdDense} into {@code arena}, when {@link #packs}
+         * This layer with its weights packed for {@link PackedDense} into {@code arena}, when {@link #packs}
          * says so; otherwise itself.
          */
         DenseLayer packedFor(Kernels kernels, Arena arena) {
             if (!packs(kernels, sharedInputResidual)) {
                 return this;
             }
-            PackedDense p = SimdDense.pack(out, in, weight, 0, in, bias, 0, activation, arena);
+            PackedDense p = PackedDense.pack(out, in, weight, 0, in, bias, 0, activation, arena);
             return new DenseLayer(weight, shared, bias, activation, in, out, sharedInputResidual, p);
         }
     }
@@ -84,19 +83,21 @@ public final class Encoder implements FeatureExtractor {
     /**
      * The rule choosing a dense layer's implementation, fixed at load (so the same file, machine and
      * provider always give the same bits): a plain dense layer runs on the packed Vector API kernel
-     * ({@link SimdDense}: W packed once, GEMM + bias + activation in one pass, batch 1 split across the
+     * ({@link PackedDense}: W packed once, GEMM + bias + activation in one pass, batch 1 split across the
      * kernel threads) whenever the Vector API is readable and the provider is not {@code scalar} (the
      * reference, which keeps its plain loops); otherwise, and for shared-input residual layers, it runs
-     * as the provider's GEMM (N, T) + addBias + activation. Measured on W5 (784-1000-500-250-30, 2 cores)
-     * against both providers' GEMM paths, the packed kernel was the fastest at batch 1 and 256 alike, so
-     * the rule does not depend on the shape.
+     * as the provider's GEMM (N, T) + addBias + activation. Measured on W5's layers (bench
+     * {@code PackedDenseBenchmark}, 2 cores, one run) against both providers' GEMM paths, the packed kernel
+     * was about 3x faster on 784 x 1000 at batch 1, 1.3x (simd) and 28x (openblas, whose spinning threads
+     * collapse on a busy machine) at batch 256, and level on the 250 x 30 code layer; so the rule does not
+     * depend on the shape.
      */
     static boolean packs(Kernels kernels, boolean sharedInputResidual) {
         return !sharedInputResidual && !"scalar".equals(kernels.name()) && VECTOR_API;
     }
 
-    /** Whether jdk.incubator.vector is readable (checked here: loading {@link SimdDense} without it fails). */
-    private static final boolean VECTOR_API = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    /** Whether the packed kernel's Vector API is readable (checked once). */
+    private static final boolean VECTOR_API = PackedDense.available();
 
     /**
      * The models of a non-dense kind: one per calling thread (the first, loaded with the Encoder, goes to

@@ -89,6 +89,15 @@ public final class SimdDense implements PackedDense {
         this.pool = pool;
     }
 
+    /** {@link #pack} as the {@link PackedDense.Packer} service (META-INF/services). */
+    public static final class Packer implements PackedDense.Packer {
+        @Override
+        public PackedDense pack(int out, int in, MemorySegment w, long wOff, int ldw, MemorySegment b, long bOff, Activation f,
+                                Arena arena) {
+            return SimdDense.pack(out, in, w, wOff, ldw, b, bOff, f, arena);
+        }
+    }
+
     /**
      * Packs W (out, in) at {@code wOff} with leading dimension {@code ldw} and b (out) at {@code bOff}
      * into memory of {@code arena} (which then owns it), for f, on the shared kernel pool.
