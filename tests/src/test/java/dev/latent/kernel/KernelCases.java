@@ -103,6 +103,25 @@ public final class KernelCases {
         return cases("softmax", SoftmaxShape.edges(), SoftmaxShape::random, 50);
     }
 
+    /**
+     * {@link PackedDense} cases: its one implementation is the Vector API's, so the cases run once per
+     * JVM under the name "simd" (each surefire execution's vector size), whatever the provider under test.
+     */
+    public static Stream<KernelCase<DenseShape>> dense() {
+        List<DenseShape> edges = DenseShape.edges();
+        Long replay = Prop.replaySeed();
+        List<KernelCase<DenseShape>> out = new ArrayList<>();
+        for (int i = 0; i < edges.size(); i++) {
+            out.add(new KernelCase<>("simd", replay != null ? replay : Prop.seed("dense/edge", i), edges.get(i)));
+        }
+        int count = replay != null ? 1 : Prop.count(40);
+        for (int i = 0; i < count; i++) {
+            long seed = replay != null ? replay : Prop.seed("dense", i);
+            out.add(new KernelCase<>("simd", seed, DenseShape.random(Prop.shapes(seed))));
+        }
+        return out.stream();
+    }
+
     public static Stream<KernelCase<ConvShape>> im2col() {
         return cases("im2col", ConvShape.edges(), ConvShape::random, 40);
     }
