@@ -137,9 +137,9 @@ final class DemoCommand implements Callable<Integer> {
                     int classes = all.classes();
                     List<FewLabel.Row> rows = new ArrayList<>();
                     rows.add(new FewLabel.Row("softmax on raw pixels", "raw",
-                            FewLabel.head(pool.images(), test.images(), testLabels, classes, Classifier.Settings.softmax(), k)));
+                            FewLabel.pixels(pool.images(), test.images(), testLabels, classes, k, ws)));
                     rows.add(new FewLabel.Row("MLP " + all.features() + "-" + hidden + "-" + classes + " by backprop on the labels alone", "bp",
-                            FewLabel.head(pool.images(), test.images(), testLabels, classes,
+                            FewLabel.mlp(pool.images(), test.images(), testLabels, classes,
                                     Classifier.Settings.mlp(hidden, Activation.SIGMOID), k)));
                     rows.add(new FewLabel.Row("softmax on sparse autoencoder features", "sae",
                             FewLabel.frozen(sae, pool.images(), test.images(), testLabels, classes, k, ws)));

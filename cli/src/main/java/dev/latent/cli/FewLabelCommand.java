@@ -80,9 +80,9 @@ final class FewLabelCommand implements Callable<Integer> {
             int[] testLabels = test.labels();
             List<FewLabel.Row> rows = new ArrayList<>();
             rows.add(new FewLabel.Row("softmax on raw pixels", "raw",
-                    FewLabel.head(pool.images(), test.images(), testLabels, classes, Classifier.Settings.softmax(), k)));
+                    FewLabel.pixels(pool.images(), test.images(), testLabels, classes, k, ws)));
             rows.add(new FewLabel.Row("MLP " + all.features() + "-" + hidden + "-" + classes + " by backprop on the labels alone", "bp",
-                    FewLabel.head(pool.images(), test.images(), testLabels, classes, Classifier.Settings.mlp(hidden, Activation.SIGMOID), k)));
+                    FewLabel.mlp(pool.images(), test.images(), testLabels, classes, Classifier.Settings.mlp(hidden, Activation.SIGMOID), k)));
             for (Path m : models) {
                 try (FeatureExtractor f = ModelKinds.load(m, k)) {
                     if (f.inputSize() != pool.features()) {

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latent.data.Dataset;
 import dev.latent.eval.FewLabel;
-import dev.latent.model.Classifier;
 import dev.latent.io.ModelFile;
 import dev.latent.kernel.Kernels;
 import dev.latent.model.Hyperparameters;
@@ -192,7 +191,7 @@ final class GanJob implements TrainJob {
             int[] testLabels = FewLabel.labelsOf(data, split.test());
             List<FewLabel.Row> rows = List.of(
                     new FewLabel.Row("softmax on raw pixels", "raw",
-                            FewLabel.head(pool, test, testLabels, data.classes(), Classifier.Settings.softmax(), kernels)),
+                            FewLabel.pixels(pool, test, testLabels, data.classes(), kernels, ws)),
                     new FewLabel.Row("softmax on D features (gan-d, " + gan.featureSize() + ")", "gan-d",
                             FewLabel.frozen(gan, pool, test, testLabels, data.classes(), kernels, ws)));
             results = FewLabel.run(poolLabels, budgets, o.get(DRAWS), rows, System.err::println);

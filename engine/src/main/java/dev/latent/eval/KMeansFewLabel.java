@@ -1,6 +1,5 @@
 package dev.latent.eval;
 
-import dev.latent.model.Classifier;
 import dev.latent.model.kmeans.KMeansFeatures;
 import dev.latent.model.kmeans.KMeansStack;
 import dev.latent.data.Dataset;
@@ -60,16 +59,14 @@ public final class KMeansFewLabel {
                 // then layer 2 alone and both layers.
                 List<FewLabel.Row> rows = new ArrayList<>();
                 rows.add(new FewLabel.Row("softmax on raw pixels", "raw",
-                        FewLabel.head(pool.images(), test.images(), testLabels, all.classes(), Classifier.Settings.softmax(), k)));
+                        FewLabel.pixels(pool.images(), test.images(), testLabels, all.classes(), k, ws)));
                 rows.add(new FewLabel.Row("softmax on k-means features (" + config.encoding() + ", k=" + config.k() + ")", "k-means",
-                        FewLabel.head(columns(poolF, 0, f1, ws), columns(testF, 0, f1, ws), testLabels, all.classes(),
-                                Classifier.Settings.softmax(), k)));
+                        FewLabel.head(columns(poolF, 0, f1, ws), columns(testF, 0, f1, ws), testLabels, all.classes(), k)));
                 if (f.layers() == 2) {
                     rows.add(new FewLabel.Row("softmax on k-means layer 2 (k=" + layer2.k() + ", " + layer2.maps() + " maps)", "layer2",
-                            FewLabel.head(columns(poolF, f1, total, ws), columns(testF, f1, total, ws), testLabels, all.classes(),
-                                    Classifier.Settings.softmax(), k)));
+                            FewLabel.head(columns(poolF, f1, total, ws), columns(testF, f1, total, ws), testLabels, all.classes(), k)));
                     rows.add(new FewLabel.Row("softmax on k-means layers 1+2", "both",
-                            FewLabel.head(poolF, testF, testLabels, all.classes(), Classifier.Settings.softmax(), k)));
+                            FewLabel.head(poolF, testF, testLabels, all.classes(), k)));
                 }
                 List<FewLabel.Result> results = FewLabel.run(pool.labels(), budgets, draws, rows, log);
                 return new Outcome(results, f, pool.size(), test.size());

@@ -1,0 +1,85 @@
+package dev.latent.eval;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Stratified k-fold cross-validation on one labelled draw, the way every few-label head picks its
+ * regularization: only the rows of the draw and their labels are ever seen (no test row, no label
+ * outside the draw). Fold f holds, in every class, the members whose position in a seeded shuffle of
+ * that class is congruent to f mod k, so every fold has floor or ceil(count / k) rows of each class.
+ * A grid value's score is its held-out accuracy pooled over all folds (right answers / draw size);
+ * the best score wins, ties going to the earlier grid value (callers list the strongest
+ * regularization first, so ties pick the simpler model).
+ */
+public final class CrossValidation {
+
+    /** Trains on {@code train} rows of the draw and returns held-out right answers on {@code held}, one per grid value. */
+    @FunctionalInterface
+    public interface Fold {
+        int[] rightAnswers(int[] train, int[] held);
+    }
+
+    /** The grid value chosen and every grid value's pooled held-out accuracy. */
+    public record Choice(int index, double[] accuracy) {
+    }
+
+    private CrossValidation() {
+    }
+
+    /** The folds of k for labels (classes 0..max): fold index of every row, stratified and seeded. */
+    public static int[] folds(int[] labels, int k, long seed) {
+        if (k < 2) {
+            throw new IllegalArgumentException("cross-validation needs k >= 2 folds, got " + k);
+        }
+        int classes = Arrays.stream(labels).max().orElse(-1) + 1;
+        int[] fold = new int[labels.length];
+        for (int c = 0; c < classes; c++) {
+            int cls = c;
+            int[] members = java.util.stream.IntStream.range(0, labels.length).filter(i -> labels[i] == cls).toArray();
+            SplittableRandom r = new SplittableRandom(seed * 1_000_033L + c);
+            for (int i = members.length - 1; i > 0; i--) {
+                int j = r.nextInt(i + 1);
+                int t = members[i];
+                members[i] = members[j];
+                members[j] = t;
+            }
+            for (int i = 0; i < members.length; i++) {
+                fold[members[i]] = i % k;
+            }
+        }
+        return fold;
+    }
+
+    /** Runs every fold of {@link #folds}(labels, k, seed) and picks the grid value of best pooled accuracy. */
+    public static Choice choose(int[] labels, int k, long seed, int gridSize, Fold fold) {
+        int[] f = folds(labels, k, seed);
+        int[] right = new int[gridSize];
+        for (int v = 0; v < k; v++) {
+            int held = v;
+            int[] heldRows = java.util.stream.IntStream.range(0, labels.length).filter(i -> f[i] == held).toArray();
+            int[] trainRows = java.util.stream.IntStream.range(0, labels.length).filter(i -> f[i] != held).toArray();
+            int[] r = fold.rightAnswers(trainRows, heldRows);
+            if (r.length != gridSize) {
+                throw new IllegalStateException("fold returned " + r.length + " scores for a grid of " + gridSize);
+            }
+            for (int g = 0; g < gridSize; g++) {
+                right[g] += r[g];
+            }
+        }
+        double[] acc = new double[gridSize];
+        int best = 0;
+        for (int g = 0; g < gridSize; g++) {
+            acc[g] = (double) right[g] / labels.length;
+            if (right[g] > right[best]) {
+                best = g;
+            }
+        }
+        return new Choice(best, acc);
+    }
+
+    /** The number of folds for a draw of n labels per class: min(5, n); below 2 there is no cross-validation. */
+    public static int foldsFor(int labelsPerClass) {
+        return Math.min(5, labelsPerClass);
+    }
+}
