@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.latent.data.Dataset;
 import dev.latent.eval.FewLabel;
 import dev.latent.kernel.Kernels;
-import dev.latent.model.Classifier;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.util.List;
@@ -76,9 +75,9 @@ class RbmDigitsTest {
             assertTrue(err[3] < err[1], "still falling after the first epoch: " + err[1] + " -> " + err[3]);
 
             List<FewLabel.Row> rows = List.of(
-                    new FewLabel.Row("softmax on raw pixels", "pixels",
-                            FewLabel.head(pool, test, testLabels, 10, Classifier.Settings.softmax(), k)),
-                    new FewLabel.Row("softmax on RBM features", "rbm", FewLabel.frozen(m, pool, test, testLabels, 10, k, w)));
+                    new FewLabel.Row("logistic regression on raw pixels", "pixels",
+                            FewLabel.pixels(pool, test, testLabels, 10, k, w)),
+                    new FewLabel.Row("logistic regression on RBM features", "rbm", FewLabel.frozen(m, pool, test, testLabels, 10, k, w)));
             List<FewLabel.Result> res = FewLabel.run(poolLabels, new int[] {10}, 3, rows, System.out::println);
             double pixels = res.get(0).mean();
             double features = res.get(1).mean();
