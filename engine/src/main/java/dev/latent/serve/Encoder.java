@@ -22,8 +22,9 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A trained encoder for services: loaded from a latent model file (the file is mapped, the weights are
- * used where they lie, never copied), safe to share across threads, allocation-free on the segment
+ * A trained encoder for services: loaded from a latent model file (read once into memory that the file
+ * cannot take away: replacing or truncating the file under a running service changes nothing until the
+ * next load), safe to share across threads, allocation-free on the segment
  * API. Each calling thread gets its own scratch buffers on first use (freed by {@link #close()}).
  *
  * <pre>{@code
@@ -34,8 +35,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *
  * <p>Every model kind is served through the feature interface ({@link FeatureExtractor}; the Encoder
  * is one, and its code is the model's features). Dense kinds ({@link ModelKinds#isDense}: autoencoder,
- * residual and stacked autoencoders) run from the mapped file itself; the other kinds (conv
- * autoencoder, k-means, DCGAN discriminator, Hebbian) are loaded by {@link ModelKinds#load}, one copy
+ * residual and stacked autoencoders) run from the loaded tensors themselves; the other kinds (conv
+ * autoencoder, k-means, DCGAN discriminator, Hebbian, RBM) are loaded by {@link ModelKinds#load}, one copy
  * per calling thread, so that concurrent calls never share a model's buffers.
  *
  * <p>Dense layers ({@code __metadata__.encoder}): {@code "dense"}, y = f(W x + b) on the previous layer's
@@ -51,7 +52,7 @@ public final class Encoder implements FeatureExtractor {
     public static final int CHUNK = 256;
 
     /**
-     * One dense layer: weight (out, in) and bias (out) as segments sliced from the mapped file once at
+     * One dense layer: weight (out, in) and bias (out) as segments sliced from the loaded file once at
      * load, so every kernel call gets them at offset 0 (a provider that would slice an operand per
      * call, as the OpenBLAS one does at non-zero offsets, allocates nothing then). {@code in} counts
      * the previous output only: a shared-input residual layer's weight is (out, in + n), and

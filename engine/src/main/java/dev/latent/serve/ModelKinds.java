@@ -70,7 +70,7 @@ public final class ModelKinds {
                 + String.join(", ", KINDS.stream().map(Kind::name).toList()) + ")");
     }
 
-    /** Whether models of this kind encode with dense layers only (the {@link Encoder} then runs from the mapped file). */
+    /** Whether models of this kind encode with dense layers only (the {@link Encoder} then runs from the loaded tensors). */
     public static boolean isDense(String kind) {
         return KINDS.stream().anyMatch(k -> k.name().equals(kind) && k.dense());
     }
