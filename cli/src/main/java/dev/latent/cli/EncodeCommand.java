@@ -23,8 +23,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code latent encode}: the codes (features, through the {@link Encoder}) of every image of a data set
  * under a trained model of any kind, written as
- * safetensors (tensor "codes" (N, m), plus "labels" when the data has them) or CSV (one row per
- * image; the label first when known). Output is written to a temporary file and renamed.
+ * safetensors (tensor "codes" (N, m), plus "labels" when the data has them) or CSV (a header row
+ * {@code label,f0,...,f(m-1)}, then one row per image; the label first when known). Output is written to a temporary file and renamed.
  */
 @Command(name = "encode", mixinStandardHelpOptions = true,
         description = "Write the embeddings (codes) of a data set under a trained model.")
@@ -71,6 +71,13 @@ final class EncodeCommand implements Callable<Integer> {
                 Path tmp = Files.createTempFile(parent, "." + output.getFileName(), ".tmp");
                 try {
                     try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                        // Header row: label (when known), then f0 .. f{m-1}.
+                        StringBuilder head = new StringBuilder(data.hasLabels() ? "label" : "");
+                        for (int j = 0; j < enc.codeSize(); j++) {
+                            head.append(head.isEmpty() ? "" : ",").append('f').append(j);
+                        }
+                        w.write(head.toString());
+                        w.newLine();
                         for (int i = 0; i < data.size(); i++) {
                             StringBuilder sb = new StringBuilder();
                             if (data.hasLabels()) {

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code latent export --onnx --model M --output F}: the encoder of a latent model file as an ONNX
+ * {@code latent export --model M --output F} ({@code --onnx} optional: ONNX is the only format): the encoder of a latent model file as an ONNX
  * graph (input "x" (batch, n), output "code" (batch, m); see {@link OnnxExport}), written atomically.
  * ONNX is the only export format so far; the flag names it so that others can join without
  * changing what an existing command line means.
@@ -21,7 +21,8 @@ final class ExportCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--onnx", required = true, description = "Write ONNX (opset 13): dense layers as Gemm + activation.")
+    @Option(names = "--onnx", defaultValue = "true",
+            description = "Write ONNX (opset 13): dense layers as Gemm + activation. The only format, so the default; kept for old scripts.")
     boolean onnx;
 
     @Option(names = "--model", required = true, description = "A latent model file (model.safetensors).")
