@@ -3,7 +3,6 @@ package dev.latent.model.autoencoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.latent.io.BadInputException;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
 import dev.latent.loss.KlSparsity;
@@ -201,13 +200,8 @@ public final class Autoencoder extends AutoencoderCore<Autoencoder> {
 
     /** A builder holding the hyperparameters of {@link #configJson()}; field errors name the field. */
     public static Builder fromConfig(JsonNode c, String source) {
-        try {
-            return builder(ModelFiles.required(c, "input", source).asInt()).read(HYPERPARAMETERS, c, source);
-        } catch (BadInputException e) {
-            throw e;
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(source + ": invalid autoencoder config: " + e.getMessage(), e);
-        }
+        return readConfig("autoencoder", source,
+                () -> builder(ModelFiles.required(c, "input", source).asInt()).read(HYPERPARAMETERS, c, source));
     }
 
     /**

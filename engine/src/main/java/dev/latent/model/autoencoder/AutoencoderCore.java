@@ -199,6 +199,20 @@ public abstract sealed class AutoencoderCore<M extends AutoencoderCore<M>> imple
         }
     }
 
+    /**
+     * Runs {@code read} (a kind's config to its builder) and reports any invalid value as a
+     * {@link BadInputException} naming the source and the kind; the kinds' {@code fromConfig} share it.
+     */
+    static <B> B readConfig(String kind, String source, java.util.function.Supplier<B> read) {
+        try {
+            return read.get();
+        } catch (BadInputException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(source + ": invalid " + kind + " config: " + e.getMessage(), e);
+        }
+    }
+
     static Loss lossOf(String name) {
         return switch (name) {
             case "mse_half_sum" -> Mse.halfSumPerSample();

@@ -206,17 +206,13 @@ public final class ConvAutoencoder extends AutoencoderCore<ConvAutoencoder> {
 
     /** A builder holding the hyperparameters of {@link #configJson()}; errors name the source and field. */
     public static Builder fromConfig(JsonNode c, String source) {
-        try {
+        return readConfig(KIND, source, () -> {
             int[] in = ModelFiles.ints(c, "input_shape", source);
             if (in.length != 3) {
                 throw new BadInputException(source + ": config field 'input_shape' must be [C, H, W], got " + Arrays.toString(in));
             }
             return builder(in[0], in[1], in[2]).read(HYPERPARAMETERS, c, source);
-        } catch (BadInputException e) {
-            throw e;
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException(source + ": invalid conv-autoencoder config: " + e.getMessage(), e);
-        }
+        });
     }
 
     /**
