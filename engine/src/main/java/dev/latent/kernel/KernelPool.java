@@ -2,6 +2,7 @@ package dev.latent.kernel;
 
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -9,7 +10,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * The engine's one thread pool ({@link #SHARED}): {@link KernelThreads#count()} - 1 persistent daemon workers
  * plus the calling thread. {@link #run} is a parallel for over task indices that allocates nothing:
  * the job lives in fields of the pool, workers wait on a generation counter (a short spin, then park)
- * and take indices from an atomic counter, so a slow core simply takes fewer tasks.
+ * and claim indices by compare-and-set on one word holding the generation and the next index, so a
+ * slow core simply takes fewer tasks and a worker that is not scheduled holds nobody up.
  *
  * <p>Results must not depend on which thread runs a task (every kernel partitions its output so
  * that each element is computed by exactly one task with a fixed operation order). That is what
@@ -36,9 +38,13 @@ public final class KernelPool {
 
     private final Thread[] workers;
     private final ReentrantLock lock = new ReentrantLock();
-    private final AtomicInteger next = new AtomicInteger();
-    private final AtomicInteger active = new AtomicInteger();
-    private volatile long generation;
+    /**
+     * The job's generation (high 32 bits) and its next unclaimed task index (low 32 bits), in one word:
+     * a task is claimed by a compare-and-set that also proves the job is still the current one.
+     */
+    private final AtomicLong claim = new AtomicLong();
+    /** Tasks of the current job finished (or skipped after a failure). */
+    private final AtomicInteger done = new AtomicInteger();
     private volatile Task task;
     private volatile int taskCount;
     private volatile Thread caller;
@@ -70,6 +76,10 @@ public final class KernelPool {
     /**
      * Runs {@code body.run(i)} for every i in [0, count), in parallel when the pool is free, and returns
      * when all are done. An exception thrown by a task is rethrown here (the first one).
+     *
+     * <p>No barrier on the workers: a task is run by whichever thread claims it, and the caller waits
+     * only for tasks claimed and still running, never for a worker that has not woken up (on a busy
+     * machine a descheduled worker then costs nothing: the caller runs its share).
      */
     public void run(int count, Task body) {
         if (count <= 0) {
@@ -85,16 +95,16 @@ public final class KernelPool {
             failure = null;
             task = body;
             taskCount = count;
-            next.set(0);
             caller = Thread.currentThread();
-            active.set(workers.length);
-            generation++;
+            done.set(0);
+            long gen = (claim.get() >>> 32) + 1;
+            claim.set(gen << 32); // publishes the job: task, count and caller are written before
             for (Thread w : workers) {
                 LockSupport.unpark(w);
             }
-            drain(body, count);
+            drain(gen);
             int spins = 0;
-            while (active.get() != 0) {
+            while (done.get() < count) {
                 if (spins++ < SPINS) {
                     Thread.onSpinWait();
                 } else {
@@ -118,15 +128,37 @@ public final class KernelPool {
         }
     }
 
-    private void drain(Task body, int count) {
-        for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
-            try {
-                body.run(i);
-            } catch (Throwable t) {
-                if (failure == null) {
-                    failure = t;
+    /**
+     * Claims and runs tasks of job {@code gen} until none is left. A successful claim proves the job is
+     * current and unfinished (its claimed task is not done), so its task, count and caller are read after
+     * it; the one finishing the last task wakes the caller.
+     */
+    private void drain(long gen) {
+        while (true) {
+            long c = claim.get();
+            if (c >>> 32 != gen) {
+                return;
+            }
+            int i = (int) c;
+            int count = taskCount;
+            if (i >= count) {
+                return;
+            }
+            if (!claim.compareAndSet(c, c + 1)) {
+                continue;
+            }
+            Task body = task;
+            if (failure == null) {
+                try {
+                    body.run(i);
+                } catch (Throwable t) {
+                    if (failure == null) {
+                        failure = t;
+                    }
                 }
-                next.set(count);
+            }
+            if (done.incrementAndGet() == count) {
+                LockSupport.unpark(caller);
             }
         }
     }
@@ -136,7 +168,7 @@ public final class KernelPool {
         while (true) {
             int spins = 0;
             long g;
-            while ((g = generation) == seen) {
+            while ((g = claim.get() >>> 32) == seen) {
                 if (spins++ < SPINS) {
                     Thread.onSpinWait();
                 } else {
@@ -144,13 +176,7 @@ public final class KernelPool {
                 }
             }
             seen = g;
-            Task body = task;
-            if (body != null) {
-                drain(body, taskCount);
-            }
-            if (active.decrementAndGet() == 0) {
-                LockSupport.unpark(caller);
-            }
+            drain(g);
         }
     }
 }

@@ -285,29 +285,29 @@ public final class SimdDense implements PackedDense {
             FloatVector b1 = FloatVector.fromMemorySegment(F, w, wo + vb, SimdShape.ORDER);
             FloatVector a;
             a = FloatVector.broadcast(F, x.get(JAVA_FLOAT_UNALIGNED, x0 + o));
-            c00 = SimdShape.fma(a, b0, c00);
-            c01 = SimdShape.fma(a, b1, c01);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
             a = FloatVector.broadcast(F, x.get(JAVA_FLOAT_UNALIGNED, x1 + o));
-            c10 = SimdShape.fma(a, b0, c10);
-            c11 = SimdShape.fma(a, b1, c11);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
             a = FloatVector.broadcast(F, x.get(JAVA_FLOAT_UNALIGNED, x2 + o));
-            c20 = SimdShape.fma(a, b0, c20);
-            c21 = SimdShape.fma(a, b1, c21);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
             a = FloatVector.broadcast(F, x.get(JAVA_FLOAT_UNALIGNED, x3 + o));
-            c30 = SimdShape.fma(a, b0, c30);
-            c31 = SimdShape.fma(a, b1, c31);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
             a = FloatVector.broadcast(F, x.get(JAVA_FLOAT_UNALIGNED, x4 + o));
-            c40 = SimdShape.fma(a, b0, c40);
-            c41 = SimdShape.fma(a, b1, c41);
+            c40 = a.fma(b0, c40);
+            c41 = a.fma(b1, c41);
             a = FloatVector.broadcast(F, x.get(JAVA_FLOAT_UNALIGNED, x5 + o));
-            c50 = SimdShape.fma(a, b0, c50);
-            c51 = SimdShape.fma(a, b1, c51);
+            c50 = a.fma(b0, c50);
+            c51 = a.fma(b1, c51);
             a = FloatVector.broadcast(F, x.get(JAVA_FLOAT_UNALIGNED, x6 + o));
-            c60 = SimdShape.fma(a, b0, c60);
-            c61 = SimdShape.fma(a, b1, c61);
+            c60 = a.fma(b0, c60);
+            c61 = a.fma(b1, c61);
             a = FloatVector.broadcast(F, x.get(JAVA_FLOAT_UNALIGNED, x7 + o));
-            c70 = SimdShape.fma(a, b0, c70);
-            c71 = SimdShape.fma(a, b1, c71);
+            c70 = a.fma(b0, c70);
+            c71 = a.fma(b1, c71);
         }
         c00.intoArray(tile, 0 * P);
         c01.intoArray(tile, 0 * P + L);
@@ -344,14 +344,14 @@ public final class SimdDense implements PackedDense {
         for (int p = 0; p < in; p++) {
             long o = (long) p * 2 * vb;
             FloatVector a = FloatVector.broadcast(F, x.get(JAVA_FLOAT_UNALIGNED, xr + (long) p * Float.BYTES));
-            c00 = SimdShape.fma(a, FloatVector.fromMemorySegment(F, w, w0 + o, SimdShape.ORDER), c00);
-            c01 = SimdShape.fma(a, FloatVector.fromMemorySegment(F, w, w0 + o + vb, SimdShape.ORDER), c01);
-            c10 = SimdShape.fma(a, FloatVector.fromMemorySegment(F, w, w1 + o, SimdShape.ORDER), c10);
-            c11 = SimdShape.fma(a, FloatVector.fromMemorySegment(F, w, w1 + o + vb, SimdShape.ORDER), c11);
-            c20 = SimdShape.fma(a, FloatVector.fromMemorySegment(F, w, w2 + o, SimdShape.ORDER), c20);
-            c21 = SimdShape.fma(a, FloatVector.fromMemorySegment(F, w, w2 + o + vb, SimdShape.ORDER), c21);
-            c30 = SimdShape.fma(a, FloatVector.fromMemorySegment(F, w, w3 + o, SimdShape.ORDER), c30);
-            c31 = SimdShape.fma(a, FloatVector.fromMemorySegment(F, w, w3 + o + vb, SimdShape.ORDER), c31);
+            c00 = a.fma(FloatVector.fromMemorySegment(F, w, w0 + o, SimdShape.ORDER), c00);
+            c01 = a.fma(FloatVector.fromMemorySegment(F, w, w0 + o + vb, SimdShape.ORDER), c01);
+            c10 = a.fma(FloatVector.fromMemorySegment(F, w, w1 + o, SimdShape.ORDER), c10);
+            c11 = a.fma(FloatVector.fromMemorySegment(F, w, w1 + o + vb, SimdShape.ORDER), c11);
+            c20 = a.fma(FloatVector.fromMemorySegment(F, w, w2 + o, SimdShape.ORDER), c20);
+            c21 = a.fma(FloatVector.fromMemorySegment(F, w, w2 + o + vb, SimdShape.ORDER), c21);
+            c30 = a.fma(FloatVector.fromMemorySegment(F, w, w3 + o, SimdShape.ORDER), c30);
+            c31 = a.fma(FloatVector.fromMemorySegment(F, w, w3 + o + vb, SimdShape.ORDER), c31);
         }
         c00.intoArray(tile, 0 * P);
         c01.intoArray(tile, 0 * P + L);
@@ -371,8 +371,8 @@ public final class SimdDense implements PackedDense {
         long wo = wb;
         for (int p = 0; p < in; p++, wo += 2 * vb) {
             FloatVector a = FloatVector.broadcast(F, x.get(JAVA_FLOAT_UNALIGNED, xr + (long) p * Float.BYTES));
-            c0 = SimdShape.fma(a, FloatVector.fromMemorySegment(F, w, wo, SimdShape.ORDER), c0);
-            c1 = SimdShape.fma(a, FloatVector.fromMemorySegment(F, w, wo + vb, SimdShape.ORDER), c1);
+            c0 = a.fma(FloatVector.fromMemorySegment(F, w, wo, SimdShape.ORDER), c0);
+            c1 = a.fma(FloatVector.fromMemorySegment(F, w, wo + vb, SimdShape.ORDER), c1);
         }
         c0.intoArray(tile, 0);
         c1.intoArray(tile, L);

@@ -146,19 +146,14 @@ final class SimdElementwise implements Elementwise {
         long vb = (long) L * Float.BYTES;
         for (int b4 = n - 4 * L; i <= b4; i += 4 * L) {
             long o = (long) i * Float.BYTES;
-            s0 = SimdShape.fma(FloatVector.fromMemorySegment(F, x, xb + o, SimdShape.ORDER),
-                    FloatVector.fromMemorySegment(F, y, yb + o, SimdShape.ORDER), s0);
-            s1 = SimdShape.fma(FloatVector.fromMemorySegment(F, x, xb + o + vb, SimdShape.ORDER),
-                    FloatVector.fromMemorySegment(F, y, yb + o + vb, SimdShape.ORDER), s1);
-            s2 = SimdShape.fma(FloatVector.fromMemorySegment(F, x, xb + o + 2 * vb, SimdShape.ORDER),
-                    FloatVector.fromMemorySegment(F, y, yb + o + 2 * vb, SimdShape.ORDER), s2);
-            s3 = SimdShape.fma(FloatVector.fromMemorySegment(F, x, xb + o + 3 * vb, SimdShape.ORDER),
-                    FloatVector.fromMemorySegment(F, y, yb + o + 3 * vb, SimdShape.ORDER), s3);
+            s0 = FloatVector.fromMemorySegment(F, x, xb + o, SimdShape.ORDER).fma(FloatVector.fromMemorySegment(F, y, yb + o, SimdShape.ORDER), s0);
+            s1 = FloatVector.fromMemorySegment(F, x, xb + o + vb, SimdShape.ORDER).fma(FloatVector.fromMemorySegment(F, y, yb + o + vb, SimdShape.ORDER), s1);
+            s2 = FloatVector.fromMemorySegment(F, x, xb + o + 2 * vb, SimdShape.ORDER).fma(FloatVector.fromMemorySegment(F, y, yb + o + 2 * vb, SimdShape.ORDER), s2);
+            s3 = FloatVector.fromMemorySegment(F, x, xb + o + 3 * vb, SimdShape.ORDER).fma(FloatVector.fromMemorySegment(F, y, yb + o + 3 * vb, SimdShape.ORDER), s3);
         }
         for (; i < bound; i += L) {
             long o = (long) i * Float.BYTES;
-            s0 = SimdShape.fma(FloatVector.fromMemorySegment(F, x, xb + o, SimdShape.ORDER),
-                    FloatVector.fromMemorySegment(F, y, yb + o, SimdShape.ORDER), s0);
+            s0 = FloatVector.fromMemorySegment(F, x, xb + o, SimdShape.ORDER).fma(FloatVector.fromMemorySegment(F, y, yb + o, SimdShape.ORDER), s0);
         }
         float sum = SimdMath.sum(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) {

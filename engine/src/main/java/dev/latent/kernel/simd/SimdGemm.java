@@ -453,14 +453,11 @@ final class SimdGemm implements Gemm {
                     FloatVector s1 = s0;
                     int p = 0;
                     for (int bound = k - 2 * L; p <= bound; p += 2 * L) {
-                        s0 = SimdShape.fma(FloatVector.fromArray(F, x, p),
-                                FloatVector.fromMemorySegment(F, b, base + (long) p * Float.BYTES, SimdShape.ORDER), s0);
-                        s1 = SimdShape.fma(FloatVector.fromArray(F, x, p + L),
-                                FloatVector.fromMemorySegment(F, b, base + (long) (p + L) * Float.BYTES, SimdShape.ORDER), s1);
+                        s0 = FloatVector.fromArray(F, x, p).fma(FloatVector.fromMemorySegment(F, b, base + (long) p * Float.BYTES, SimdShape.ORDER), s0);
+                        s1 = FloatVector.fromArray(F, x, p + L).fma(FloatVector.fromMemorySegment(F, b, base + (long) (p + L) * Float.BYTES, SimdShape.ORDER), s1);
                     }
                     for (int bound = k - L; p <= bound; p += L) {
-                        s0 = SimdShape.fma(FloatVector.fromArray(F, x, p),
-                                FloatVector.fromMemorySegment(F, b, base + (long) p * Float.BYTES, SimdShape.ORDER), s0);
+                        s0 = FloatVector.fromArray(F, x, p).fma(FloatVector.fromMemorySegment(F, b, base + (long) p * Float.BYTES, SimdShape.ORDER), s0);
                     }
                     float sum = SimdMath.sum(s0.add(s1));
                     for (; p < k; p++) {
@@ -491,10 +488,10 @@ final class SimdGemm implements Gemm {
             long at = (bOff + j) * Float.BYTES;
             for (int p = 0; p < k; p++, at += step) {
                 FloatVector xp = FloatVector.broadcast(F, x[p]);
-                s0 = SimdShape.fma(xp, FloatVector.fromMemorySegment(F, b, at, SimdShape.ORDER), s0);
-                s1 = SimdShape.fma(xp, FloatVector.fromMemorySegment(F, b, at + vb, SimdShape.ORDER), s1);
-                s2 = SimdShape.fma(xp, FloatVector.fromMemorySegment(F, b, at + 2 * vb, SimdShape.ORDER), s2);
-                s3 = SimdShape.fma(xp, FloatVector.fromMemorySegment(F, b, at + 3 * vb, SimdShape.ORDER), s3);
+                s0 = xp.fma(FloatVector.fromMemorySegment(F, b, at, SimdShape.ORDER), s0);
+                s1 = xp.fma(FloatVector.fromMemorySegment(F, b, at + vb, SimdShape.ORDER), s1);
+                s2 = xp.fma(FloatVector.fromMemorySegment(F, b, at + 2 * vb, SimdShape.ORDER), s2);
+                s3 = xp.fma(FloatVector.fromMemorySegment(F, b, at + 3 * vb, SimdShape.ORDER), s3);
             }
             s0.intoArray(tile, 0);
             s1.intoArray(tile, L);
@@ -510,7 +507,7 @@ final class SimdGemm implements Gemm {
             long at = (bOff + j) * Float.BYTES;
             if (w == L) {
                 for (int p = 0; p < k; p++, at += step) {
-                    s0 = SimdShape.fma(FloatVector.broadcast(F, x[p]), FloatVector.fromMemorySegment(F, b, at, SimdShape.ORDER), s0);
+                    s0 = FloatVector.broadcast(F, x[p]).fma(FloatVector.fromMemorySegment(F, b, at, SimdShape.ORDER), s0);
                 }
             } else {
                 // Edge (w < L): scalar, with the same fused roundings as the lanes, summed in the same order.
@@ -551,29 +548,29 @@ final class SimdGemm implements Gemm {
             FloatVector b1 = FloatVector.fromArray(F, bp, bo + 1 * L);
             FloatVector a;
             a = FloatVector.broadcast(F, ap[ao]);
-            c00 = SimdShape.fma(a, b0, c00);
-            c01 = SimdShape.fma(a, b1, c01);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
             a = FloatVector.broadcast(F, ap[ao + 1]);
-            c10 = SimdShape.fma(a, b0, c10);
-            c11 = SimdShape.fma(a, b1, c11);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
             a = FloatVector.broadcast(F, ap[ao + 2]);
-            c20 = SimdShape.fma(a, b0, c20);
-            c21 = SimdShape.fma(a, b1, c21);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
             a = FloatVector.broadcast(F, ap[ao + 3]);
-            c30 = SimdShape.fma(a, b0, c30);
-            c31 = SimdShape.fma(a, b1, c31);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
             a = FloatVector.broadcast(F, ap[ao + 4]);
-            c40 = SimdShape.fma(a, b0, c40);
-            c41 = SimdShape.fma(a, b1, c41);
+            c40 = a.fma(b0, c40);
+            c41 = a.fma(b1, c41);
             a = FloatVector.broadcast(F, ap[ao + 5]);
-            c50 = SimdShape.fma(a, b0, c50);
-            c51 = SimdShape.fma(a, b1, c51);
+            c50 = a.fma(b0, c50);
+            c51 = a.fma(b1, c51);
             a = FloatVector.broadcast(F, ap[ao + 6]);
-            c60 = SimdShape.fma(a, b0, c60);
-            c61 = SimdShape.fma(a, b1, c61);
+            c60 = a.fma(b0, c60);
+            c61 = a.fma(b1, c61);
             a = FloatVector.broadcast(F, ap[ao + 7]);
-            c70 = SimdShape.fma(a, b0, c70);
-            c71 = SimdShape.fma(a, b1, c71);
+            c70 = a.fma(b0, c70);
+            c71 = a.fma(b1, c71);
         }
         c00.intoArray(tile, 0 * NR);
         c01.intoArray(tile, 0 * NR + 1 * L);
@@ -625,8 +622,8 @@ final class SimdGemm implements Gemm {
                         prev1 = prev1.mul(vb);
                     }
                 }
-                SimdShape.fma(acc0, va, prev0).intoMemorySegment(c, at, SimdShape.ORDER);
-                SimdShape.fma(acc1, va, prev1).intoMemorySegment(c, at + vl, SimdShape.ORDER);
+                acc0.fma(va, prev0).intoMemorySegment(c, at, SimdShape.ORDER);
+                acc1.fma(va, prev1).intoMemorySegment(c, at + vl, SimdShape.ORDER);
             }
             return;
         }

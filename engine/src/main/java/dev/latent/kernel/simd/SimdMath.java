@@ -104,18 +104,18 @@ final class SimdMath {
     /** e^x lane by lane: NaN stays NaN, x &gt; 88.73 gives +inf, x &lt; -103.98 gives +0. */
     static FloatVector exp(FloatVector x) {
         FloatVector xc = x.max(EXP_MIN).min(EXP_MAX);
-        FloatVector t = SimdShape.fma(xc, FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, MAGIC));
+        FloatVector t = xc.fma(FloatVector.broadcast(F, LOG2E), FloatVector.broadcast(F, MAGIC));
         IntVector n = (IntVector) t.reinterpretAsInts();
         n = n.sub(MAGIC_BITS);
         FloatVector nf = t.sub(MAGIC);
-        FloatVector r = SimdShape.fma(nf, FloatVector.broadcast(F, -LN2_HI), xc);
-        r = SimdShape.fma(nf, FloatVector.broadcast(F, -LN2_LO), r);
-        FloatVector p = SimdShape.fma(FloatVector.broadcast(F, E5), r, FloatVector.broadcast(F, E4));
-        p = SimdShape.fma(p, r, FloatVector.broadcast(F, E3));
-        p = SimdShape.fma(p, r, FloatVector.broadcast(F, E2));
-        p = SimdShape.fma(p, r, FloatVector.broadcast(F, E1));
-        p = SimdShape.fma(p, r, FloatVector.broadcast(F, E0));
-        FloatVector y = SimdShape.fma(p, r.mul(r), r).add(1f);
+        FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), xc);
+        r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = FloatVector.broadcast(F, E5).fma(r, FloatVector.broadcast(F, E4));
+        p = p.fma(r, FloatVector.broadcast(F, E3));
+        p = p.fma(r, FloatVector.broadcast(F, E2));
+        p = p.fma(r, FloatVector.broadcast(F, E1));
+        p = p.fma(r, FloatVector.broadcast(F, E0));
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
         // 2^n as two normal factors 2^n1 * 2^n2 (n in [-150, 128]): the first product is exact, the
         // second rounds once, also into the subnormal range.
         IntVector n1 = n.lanewise(VectorOperators.ASHR, 1);
@@ -158,11 +158,11 @@ final class SimdMath {
     static FloatVector tanh(FloatVector z) {
         FloatVector ax = z.abs();
         FloatVector x2 = ax.mul(ax);
-        FloatVector p = SimdShape.fma(FloatVector.broadcast(F, T4), x2, FloatVector.broadcast(F, T3));
-        p = SimdShape.fma(p, x2, FloatVector.broadcast(F, T2));
-        p = SimdShape.fma(p, x2, FloatVector.broadcast(F, T1));
-        p = SimdShape.fma(p, x2, FloatVector.broadcast(F, T0));
-        FloatVector small = SimdShape.fma(p, x2.mul(ax), ax);
+        FloatVector p = FloatVector.broadcast(F, T4).fma(x2, FloatVector.broadcast(F, T3));
+        p = p.fma(x2, FloatVector.broadcast(F, T2));
+        p = p.fma(x2, FloatVector.broadcast(F, T1));
+        p = p.fma(x2, FloatVector.broadcast(F, T0));
+        FloatVector small = p.fma(x2.mul(ax), ax);
         FloatVector e = exp(ax.add(ax));
         FloatVector large = FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f).div(e.add(1f)));
         VectorMask<Float> isSmall = ax.compare(VectorOperators.LT, TANH_SMALL);
@@ -190,14 +190,14 @@ final class SimdMath {
     static FloatVector log1p01(FloatVector u) {
         FloatVector s = u.div(u.add(2f));
         FloatVector s2 = s.mul(s);
-        FloatVector q = SimdShape.fma(FloatVector.broadcast(F, Q7), s2, FloatVector.broadcast(F, Q6));
-        q = SimdShape.fma(q, s2, FloatVector.broadcast(F, Q5));
-        q = SimdShape.fma(q, s2, FloatVector.broadcast(F, Q4));
-        q = SimdShape.fma(q, s2, FloatVector.broadcast(F, Q3));
-        q = SimdShape.fma(q, s2, FloatVector.broadcast(F, Q2));
-        q = SimdShape.fma(q, s2, FloatVector.broadcast(F, Q1));
-        q = SimdShape.fma(q, s2, FloatVector.broadcast(F, Q0));
-        return SimdShape.fma(s.mul(s2), q, s.add(s));
+        FloatVector q = FloatVector.broadcast(F, Q7).fma(s2, FloatVector.broadcast(F, Q6));
+        q = q.fma(s2, FloatVector.broadcast(F, Q5));
+        q = q.fma(s2, FloatVector.broadcast(F, Q4));
+        q = q.fma(s2, FloatVector.broadcast(F, Q3));
+        q = q.fma(s2, FloatVector.broadcast(F, Q2));
+        q = q.fma(s2, FloatVector.broadcast(F, Q1));
+        q = q.fma(s2, FloatVector.broadcast(F, Q0));
+        return s.mul(s2).fma(q, s.add(s));
     }
 
     /** Scalar twin of {@link #log1p01(FloatVector)}. */

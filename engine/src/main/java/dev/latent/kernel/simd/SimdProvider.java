@@ -29,6 +29,10 @@ public final class SimdProvider implements KernelProvider {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             return Optional.of("module jdk.incubator.vector not readable: add --add-modules jdk.incubator.vector");
         }
+        if (!SimdShape.hardwareFma()) {
+            return Optional.of("no hardware fused multiply-add (the JVM's UseFMA is off): the Vector API would emulate"
+                    + " every FMA, slower than the scalar provider");
+        }
         return Optional.empty();
     }
 
@@ -42,7 +46,7 @@ public final class SimdProvider implements KernelProvider {
                 new SimdActivations(), new SimdSoftmax(), new SimdIm2col(pool),
                 Map.of("vector.bits", Integer.toString(SimdShape.BITS),
                         "lanes", Integer.toString(SimdShape.LANES),
-                        "fma", SimdShape.FMA ? "intrinsic" : "multiply+add (no hardware FMA)",
+                        "fma", "hardware",
                         "threads", Integer.toString(pool.threads()),
                         "gemm.tile", SimdGemm.MR + "x" + SimdGemm.NR + " kc" + SimdGemm.KC,
                         "accumulation", "float"));

@@ -84,8 +84,8 @@ final class SimdReductions implements Reductions {
             }
             long o = ob + (long) j * Float.BYTES;
             if (beta != 0f) {
-                s0 = SimdShape.fma(vb, FloatVector.fromMemorySegment(F, out, o, SimdShape.ORDER), s0);
-                s1 = SimdShape.fma(vb, FloatVector.fromMemorySegment(F, out, o + vl, SimdShape.ORDER), s1);
+                s0 = vb.fma(FloatVector.fromMemorySegment(F, out, o, SimdShape.ORDER), s0);
+                s1 = vb.fma(FloatVector.fromMemorySegment(F, out, o + vl, SimdShape.ORDER), s1);
             }
             s0.intoMemorySegment(out, o, SimdShape.ORDER);
             s1.intoMemorySegment(out, o + vl, SimdShape.ORDER);
@@ -98,7 +98,7 @@ final class SimdReductions implements Reductions {
             }
             long o = ob + (long) j * Float.BYTES;
             if (beta != 0f) {
-                s0 = SimdShape.fma(vb, FloatVector.fromMemorySegment(F, out, o, SimdShape.ORDER), s0);
+                s0 = vb.fma(FloatVector.fromMemorySegment(F, out, o, SimdShape.ORDER), s0);
             }
             s0.intoMemorySegment(out, o, SimdShape.ORDER);
         }

@@ -13,9 +13,13 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code -Dlatent.vector.bits=128|256|512} (default: the CPU's preferred species), so the test suite can
  * run every kernel at every size on one AVX-512 machine.
  *
- * <p>Also decides once whether fused multiply-add is a hardware instruction here ({@code UseFMA}); the
- * kernels call {@link #fma} only, which falls back to multiply + add where FMA would be emulated
- * (the Vector API's emulated FMA is exact but orders of magnitude slower).
+ * <p>Also decides once whether fused multiply-add is a hardware instruction here ({@code UseFMA}). The
+ * vector loops call {@code FloatVector.fma} directly, never through a helper: a helper that returns a
+ * vector is inlined only while C2 has not compiled it on its own, and once it has (seen at 256-bit
+ * vectors, and in a JVM that ran thousands of other tests) every call boxes its vectors, about 30 KB of
+ * garbage per encoder call. Without hardware FMA the Vector API would emulate each one (exact but
+ * orders of magnitude slower), so the provider is then unavailable ({@link SimdProvider#unavailableReason}).
+ * Scalar tails use {@link #fma(float, float, float)}, which has no vectors to box.
  */
 final class SimdShape {
 
@@ -71,14 +75,14 @@ final class SimdShape {
         }
     }
 
-    /** a * b + c, fused when the CPU has FMA, else a multiply then an add. */
-    static FloatVector fma(FloatVector a, FloatVector b, FloatVector c) {
-        return FMA ? a.fma(b, c) : a.mul(b).add(c);
-    }
-
-    /** Scalar twin of {@link #fma(FloatVector, FloatVector, FloatVector)}, for tails. */
+    /** a * b + c for scalar tails: fused when the CPU has FMA (as the vector loops are), else a multiply then an add. */
     static float fma(float a, float b, float c) {
         return FMA ? Math.fma(a, b, c) : a * b + c;
+    }
+
+    /** Whether this JVM runs fused multiply-add as one instruction (its {@code UseFMA}). */
+    static boolean hardwareFma() {
+        return FMA;
     }
 
     private static boolean detectFma() {
