@@ -45,8 +45,16 @@ public final class KernelPool {
     private final AtomicLong claim = new AtomicLong();
     /** Tasks of the current job finished (or skipped after a failure). */
     private final AtomicInteger done = new AtomicInteger();
-    private volatile Task task;
-    private volatile int taskCount;
+    /**
+     * The job's body and task count, in the slot of its generation's parity. Two slots, because the next
+     * job is written while the word still holds this generation: a worker that read this generation's
+     * word before the new job was published must not find the new job's count beside it (it would claim
+     * an index past this job's end, and the CAS would succeed on the old word). A slot is rewritten only
+     * two generations later, after the word has moved on, so any claim that succeeds read its own job's
+     * slot; the word's volatile write publishes the plain writes.
+     */
+    private final Task[] tasks = new Task[2];
+    private final int[] counts = new int[2];
     private volatile Thread caller;
     private volatile Throwable failure;
 
@@ -85,7 +93,9 @@ public final class KernelPool {
         if (count <= 0) {
             return;
         }
-        if (count == 1 || workers.length == 0 || !lock.tryLock()) {
+        // A task that calls run again on the caller's thread must not start a job over the current one
+        // (the lock is reentrant): like a worker's nested call, it runs serially.
+        if (count == 1 || workers.length == 0 || lock.isHeldByCurrentThread() || !lock.tryLock()) {
             for (int i = 0; i < count; i++) {
                 body.run(i);
             }
@@ -93,12 +103,13 @@ public final class KernelPool {
         }
         try {
             failure = null;
-            task = body;
-            taskCount = count;
+            long gen = (claim.get() >>> 32) + 1;
+            int slot = (int) (gen & 1);
+            tasks[slot] = body;
+            counts[slot] = count;
             caller = Thread.currentThread();
             done.set(0);
-            long gen = (claim.get() >>> 32) + 1;
-            claim.set(gen << 32); // publishes the job: task, count and caller are written before
+            claim.set(gen << 32); // publishes the job: its slot and caller are written before
             for (Thread w : workers) {
                 LockSupport.unpark(w);
             }
@@ -111,7 +122,7 @@ public final class KernelPool {
                     LockSupport.park(this);
                 }
             }
-            task = null;
+            tasks[slot] = null;
             Throwable f = failure;
             if (f != null) {
                 failure = null;
@@ -130,8 +141,8 @@ public final class KernelPool {
 
     /**
      * Claims and runs tasks of job {@code gen} until none is left. A successful claim proves the job is
-     * current and unfinished (its claimed task is not done), so its task, count and caller are read after
-     * it; the one finishing the last task wakes the caller.
+     * current and unfinished (its claimed task is not done), so its body and caller are read after it;
+     * the one finishing the last task wakes the caller.
      */
     private void drain(long gen) {
         while (true) {
@@ -140,14 +151,15 @@ public final class KernelPool {
                 return;
             }
             int i = (int) c;
-            int count = taskCount;
+            int slot = (int) (gen & 1);
+            int count = counts[slot];
             if (i >= count) {
                 return;
             }
             if (!claim.compareAndSet(c, c + 1)) {
                 continue;
             }
-            Task body = task;
+            Task body = tasks[slot];
             if (failure == null) {
                 try {
                     body.run(i);
