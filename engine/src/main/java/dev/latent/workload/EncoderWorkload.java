@@ -29,6 +29,11 @@ public final class EncoderWorkload {
                 .codeActivation(Activation.IDENTITY).kernels(kernels).build().init(SEED);
     }
 
+    /** Floating-point operations of encoding one sample (a multiply-add counts 2): 2.83 MFLOP. */
+    public static double flopPerSample() {
+        return 2.0 * (INPUT * 1000L + 1000L * 500 + 500L * 250 + 250L * CODE);
+    }
+
     /** {@link #BATCH} rows of {@link #INPUT} uniform [0, 1) pixels, row-major, from {@link #INPUT_SEED}. */
     public static float[] input() {
         float[] x = new float[BATCH * INPUT];

@@ -2,6 +2,7 @@ package dev.latent.bench.cli;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
+import dev.latent.bench.harness.Ceiling;
 import dev.latent.bench.harness.ChildJvm;
 import dev.latent.bench.harness.EncodeCheck;
 import dev.latent.bench.harness.Report;
@@ -76,6 +77,7 @@ final class EncodeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Report report = new Report(spec.commandLine().getOut(), json || child, !json, "bench encode");
+        report.decorate(Ceiling.fromRate("samples_per_s", r -> EncoderWorkload.flopPerSample()));
         List<String> names = providers != null ? providers
                 : KernelRegistry.availableNames().stream().filter(n -> !n.equals("scalar")).toList();
         List<Integer> counts = child || threads == null ? List.of(KernelThreads.count()) : threads;
@@ -194,12 +196,13 @@ final class EncodeCommand implements Callable<Integer> {
     private static Table table(Report report) {
         List<Row> rows = report.rows();
         Table table = new Table("W5 encoder 784-1000-500-250-30 (sigmoid, linear code), float32; median of timed groups (min..max)",
-                1, "engine", "batch-1 us", "batch-256 samples/s", "bytes/call@1", "bytes/call@256");
+                1, "engine", "batch-1 us", "batch-256 samples/s", "ceiling@1", "ceiling@256", "bytes/call@1", "bytes/call@256");
         report.coreLine(table);
         for (String l : rows.stream().map(EncodeCommand::label).distinct().toList()) {
             Row one = rows.stream().filter(r -> label(r).equals(l) && (int) r.number("batch") == 1).findFirst().orElse(null);
             Row big = rows.stream().filter(r -> label(r).equals(l) && (int) r.number("batch") == EncoderWorkload.BATCH).findFirst().orElse(null);
-            table.add(l, cell(one, "us_per_call", "%.1f"), cell(big, "samples_per_s", "%.0f"), cell(one, "bytes_per_call", "%.0f"),
+            table.add(l, cell(one, "us_per_call", "%.1f"), cell(big, "samples_per_s", "%.0f"), Ceiling.cell(one), Ceiling.cell(big),
+                    cell(one, "bytes_per_call", "%.0f"),
                     cell(big, "bytes_per_call", "%.0f"));
         }
         double lat = best(rows, "latent", 1);

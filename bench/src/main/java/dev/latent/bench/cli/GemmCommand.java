@@ -2,6 +2,7 @@ package dev.latent.bench.cli;
 
 import dev.latent.bench.BenchMain;
 import dev.latent.bench.GemmBenchmark;
+import dev.latent.bench.harness.Ceiling;
 import dev.latent.bench.harness.ChildJvm;
 import dev.latent.bench.harness.GemmCheck;
 import dev.latent.bench.harness.GemmProblem;
@@ -60,6 +61,7 @@ final class GemmCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Report report = new Report(spec.commandLine().getOut(), json || child, !json, "bench gemm");
+        report.decorate(r -> r.correct() && r.has("gflops") && !r.has("ceiling_fraction") ? Ceiling.putFraction(r, r.number("gflops")) : r);
         List<String> names = providers != null ? providers : KernelRegistry.availableNames();
         List<GemmShape> problems = new ArrayList<>();
         for (String s : shapes != null ? shapes : GemmBenchmark.defaultShapes()) {
@@ -137,7 +139,8 @@ final class GemmCommand implements Callable<Integer> {
         List<String> provs = rows.stream().map(r -> r.text("provider")).distinct().toList();
         List<String> header = new ArrayList<>(List.of("M x K x N", "threads"));
         provs.forEach(header::add);
-        Table table = new Table("GEMM GFLOP/s (median of timed groups (min..max); in brackets the ratio to openblas)", 1,
+        Table table = new Table("GEMM GFLOP/s (median of timed groups (min..max); in brackets the ratio to openblas;"
+                + String.format(Locale.ROOT, " this machine's FMA ceiling: %.0f GFLOP/s on %d threads)", Ceiling.gflops(), KernelThreads.count()), 1,
                 header.toArray(String[]::new));
         report.coreLine(table);
         Map<String, Map<String, Row>> byRow = new LinkedHashMap<>();

@@ -1,6 +1,7 @@
 package dev.latent.bench.cli;
 
 import dev.latent.bench.harness.Home;
+import dev.latent.bench.harness.Ceiling;
 import dev.latent.bench.harness.Report;
 import dev.latent.bench.harness.Row;
 import dev.latent.bench.harness.Table;
@@ -82,6 +83,12 @@ final class KMeansCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Report report = new Report(spec.commandLine().getOut(), json, "bench kmeans");
+        // A Lloyd iteration's distances are one n x d by d x k GEMM (2 n k d FLOPs), a mini-batch step's
+        // batch x d by d x k; d is the patch's pixel count (grey patches).
+        int d = patch * patch;
+        report.decorate(r -> !r.correct() || !r.has("ms_per_iter") || !r.has("k") || r.has("ceiling_fraction") ? r
+                : Ceiling.putFraction(r, 2.0 * (r.text("method").equals("lloyd") ? n : batch) * r.number("k") * d
+                        / (r.number("ms_per_iter") / 1e3) / 1e9));
         Path dir = images != null ? images : Home.naturalImages().orElseThrow(() -> new BadInputException(
                 "no shared/data/natural-images directory in the working directory or above it; pass --images DIR"));
         List<Kernels> engines = new ArrayList<>();
@@ -95,7 +102,9 @@ final class KMeansCommand implements Callable<Integer> {
             Tensor raw = Patches.random(Patches.readDirectory(dir, false), n, patch, 1, ws);
             Patches.normalize(raw, Patches.DEFAULT_EPS);
             Tensor x = Whitening.fit(raw, 0.1, ws).apply(raw, ws, Kernels.current());
-            int d = x.rowSize();
+            if (x.rowSize() != d) {
+                throw new IllegalStateException("whitened patches have " + x.rowSize() + " values, expected " + d);
+            }
             Path data = tmp.resolve("x.f32");
             writeRaw(data, x);
             for (int k : ks) {
@@ -171,7 +180,7 @@ final class KMeansCommand implements Callable<Integer> {
 
     private static Table table(List<Row> rows) {
         Table table = new Table("k-means on whitened patches, ms per iteration, median (min..max) (lower is better;"
-                + " ratio = scikit-learn / latent)", 3, "method", "k", "engine", "ms/iter", "ratio");
+                + " ratio = scikit-learn / latent)", 3, "method", "k", "engine", "ms/iter", "ratio", "of FMA ceiling");
         for (Row r : rows) {
             String method = r.text("method");
             int k = (int) r.number("k");
@@ -185,7 +194,7 @@ final class KMeansCommand implements Callable<Integer> {
             }
             String engine = latent ? "latent " + r.text("provider") : r.text("engine");
             table.add(method, Integer.toString(k), engine, r.correct()
-                    ? Table.spread("%.2f", v, r.number("ms_per_iter_min"), r.number("ms_per_iter_max")) : "WRONG", ratio);
+                    ? Table.spread("%.2f", v, r.number("ms_per_iter_min"), r.number("ms_per_iter_max")) : "WRONG", ratio, Ceiling.cell(r));
         }
         return table;
     }

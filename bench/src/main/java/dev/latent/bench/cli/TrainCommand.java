@@ -1,5 +1,6 @@
 package dev.latent.bench.cli;
 
+import dev.latent.bench.harness.Ceiling;
 import dev.latent.bench.harness.Report;
 import dev.latent.bench.harness.Row;
 import dev.latent.bench.harness.Table;
@@ -51,6 +52,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Report report = new Report(spec.commandLine().getOut(), json, "bench train");
+        report.decorate(Ceiling.fromRate("samples_per_s", TrainCommand::flopPerSample));
         List<String> names = providers != null ? providers : List.of(Kernels.current().name());
         try (Dataset digits = Dataset.embeddedMnist()) {
             for (String w : workloads) {
@@ -87,10 +89,16 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /** FLOPs of one training sample of the row's workload; NaN for W4 (not counted yet). */
+    static double flopPerSample(Row r) {
+        String w = r.text("workload");
+        return w.equals("w4") ? Double.NaN : Workload.parse(w).trainingFlopPerSample();
+    }
+
     /** Rows of bench train and bench gan: per workload, latent's and PyTorch's, with latent / PyTorch's best. */
     static Table table(List<Row> rows, String title) {
         Table table = new Table(title + " (median of timed groups (min..max); ratio = latent / PyTorch's best setting)", 2,
-                "workload", "engine", "samples/s", "ratio");
+                "workload", "engine", "samples/s", "ratio", "of FMA ceiling");
         for (String w : rows.stream().map(r -> r.text("workload")).distinct().toList()) {
             double bestTorch = rows.stream().filter(r -> r.text("workload").equals(w) && r.text("engine").equals("pytorch"))
                     .mapToDouble(r -> r.number("samples_per_s")).max().orElse(Double.NaN);
@@ -102,7 +110,8 @@ final class TrainCommand implements Callable<Integer> {
                 String engine = torch ? "pytorch " + r.text("config") : "latent " + r.text("provider");
                 double v = r.number("samples_per_s");
                 String ratio = torch || Double.isNaN(bestTorch) || !r.correct() ? "" : String.format(Locale.ROOT, "%.2fx", v / bestTorch);
-                table.add(w, engine, r.correct() ? Table.spread("%.0f", v, r.number("samples_per_s_min"), r.number("samples_per_s_max")) : "WRONG", ratio);
+                table.add(w, engine, r.correct() ? Table.spread("%.0f", v, r.number("samples_per_s_min"), r.number("samples_per_s_max")) : "WRONG", ratio,
+                        Ceiling.cell(r));
             }
         }
         return table;

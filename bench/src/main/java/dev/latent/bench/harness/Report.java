@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.UnaryOperator;
 
 /**
  * Where a {@code latent bench} command sends its rows: with {@code --json} each row is printed as one
@@ -17,6 +18,7 @@ public final class Report {
     private final boolean progress;
     private final String name;
     private final List<Row> rows = new ArrayList<>();
+    private UnaryOperator<Row> decorate = UnaryOperator.identity();
 
     /**
      * {@code name} prefixes progress lines, e.g. "bench gemm"; {@code progress} says whether to print
@@ -34,7 +36,16 @@ public final class Report {
         this(out, json, !json, name);
     }
 
+    /**
+     * Fields every row gets before it is kept and printed, also the rows of peers and child JVMs (e.g.
+     * the fraction of the FMA ceiling, from the row's own rate).
+     */
+    public void decorate(UnaryOperator<Row> fields) {
+        this.decorate = fields;
+    }
+
     public void emit(Row row) {
+        row = decorate.apply(row);
         rows.add(row);
         if (json) {
             out.println(row);
