@@ -1,6 +1,7 @@
 package dev.latent.bench.cli;
 
 import dev.latent.bench.harness.Ceiling;
+import dev.latent.bench.harness.Contention;
 import dev.latent.bench.harness.Report;
 import dev.latent.bench.harness.Row;
 import dev.latent.bench.harness.Table;
@@ -49,29 +50,50 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object per line instead of a table.")
     boolean json;
 
+    @Option(names = "--contended", description = "Measure everything twice: quietly, then with one CPU-bound process"
+            + " per core started by the command (yes > /dev/null); rows carry load=quiet|contended and the table what"
+            + " each engine kept.")
+    boolean contended;
+
+    /** The load the rows being measured run under (a field of every row). */
+    private String load = "quiet";
+
     @Override
     public Integer call() throws Exception {
         Report report = new Report(spec.commandLine().getOut(), json, "bench train");
         report.decorate(Ceiling.fromRate("samples_per_s", TrainCommand::flopPerSample));
+        report.decorate(r -> r.has("load") ? r : r.put("load", load));
         List<String> names = providers != null ? providers : List.of(Kernels.current().name());
         try (Dataset digits = Dataset.embeddedMnist()) {
-            for (String w : workloads) {
-                if (w.equalsIgnoreCase("w4")) {
-                    GanCommand.measureAll(names, seconds, noPeers, digits, report);
-                    continue;
-                }
-                Workload wl = Workload.parse(w);
-                String id = wl.name().toLowerCase(Locale.ROOT);
-                for (String p : names) {
-                    report.progress("latent %s on %s", id, p);
-                    report.emit(measure(wl, KernelRegistry.load(p), digits, report));
-                }
-                if (!noPeers) {
-                    PythonPeer.torch("train_peers.py", List.of("--workload", id, "--seconds", Double.toString(seconds)), report);
+            measureAll(names, digits, report);
+            if (contended) {
+                int cores = Runtime.getRuntime().availableProcessors();
+                report.progress("again with %d competing CPU-bound process(es)", cores);
+                try (Contention c = Contention.start(cores)) {
+                    load = "contended";
+                    measureAll(names, digits, report);
                 }
             }
         }
         return report.finish(table(report.rows(), "Training throughput, samples/s"));
+    }
+
+    private void measureAll(List<String> names, Dataset digits, Report report) throws Exception {
+        for (String w : workloads) {
+            if (w.equalsIgnoreCase("w4")) {
+                GanCommand.measureAll(names, seconds, noPeers, digits, report);
+                continue;
+            }
+            Workload wl = Workload.parse(w);
+            String id = wl.name().toLowerCase(Locale.ROOT);
+            for (String p : names) {
+                report.progress("latent %s on %s (%s)", id, p, load);
+                report.emit(measure(wl, KernelRegistry.load(p), digits, report));
+            }
+            if (!noPeers) {
+                PythonPeer.torch("train_peers.py", List.of("--workload", id, "--seconds", Double.toString(seconds)), report);
+            }
+        }
     }
 
     private Row measure(Workload wl, Kernels k, Dataset digits, Report report) throws Exception {
@@ -95,25 +117,42 @@ final class TrainCommand implements Callable<Integer> {
         return w.equals("w4") ? Double.NaN : Workload.parse(w).trainingFlopPerSample();
     }
 
-    /** Rows of bench train and bench gan: per workload, latent's and PyTorch's, with latent / PyTorch's best. */
+    /**
+     * Rows of bench train and bench gan: per workload and load, latent's and PyTorch's, with latent /
+     * PyTorch's best under the same load; under contention also what each row kept of its quiet rate.
+     */
     static Table table(List<Row> rows, String title) {
-        Table table = new Table(title + " (median of timed groups (min..max); ratio = latent / PyTorch's best setting)", 2,
-                "workload", "engine", "samples/s", "ratio", "of FMA ceiling");
+        Table table = new Table(title + " (median of timed groups (min..max); ratio = latent / PyTorch's best setting"
+                + " under the same load)", 2, "workload", "engine", "samples/s", "ratio", "of FMA ceiling", "kept under load");
         for (String w : rows.stream().map(r -> r.text("workload")).distinct().toList()) {
-            double bestTorch = rows.stream().filter(r -> r.text("workload").equals(w) && r.text("engine").equals("pytorch"))
-                    .mapToDouble(r -> r.number("samples_per_s")).max().orElse(Double.NaN);
-            for (Row r : rows) {
-                if (!r.text("workload").equals(w)) {
-                    continue;
+            for (String load : List.of("quiet", "contended")) {
+                List<Row> group = rows.stream().filter(r -> r.text("workload").equals(w) && load(r).equals(load)).toList();
+                double bestTorch = group.stream().filter(r -> r.text("engine").equals("pytorch") && r.correct())
+                        .mapToDouble(r -> r.number("samples_per_s")).max().orElse(Double.NaN);
+                for (Row r : group) {
+                    boolean torch = r.text("engine").equals("pytorch");
+                    String engine = label(r) + (load.equals("contended") ? " +load" : "");
+                    double v = r.number("samples_per_s");
+                    String ratio = torch || Double.isNaN(bestTorch) || !r.correct() ? "" : String.format(Locale.ROOT, "%.2fx", v / bestTorch);
+                    String kept = "";
+                    if (load.equals("contended") && r.correct()) {
+                        kept = rows.stream().filter(q -> q.text("workload").equals(w) && load(q).equals("quiet") && q.correct()
+                                && label(q).equals(label(r))).findFirst()
+                                .map(q -> String.format(Locale.ROOT, "%.0f%%", 100 * v / q.number("samples_per_s"))).orElse("");
+                    }
+                    table.add(w, engine, r.correct() ? Table.spread("%.0f", v, r.number("samples_per_s_min"), r.number("samples_per_s_max")) : "WRONG",
+                            ratio, Ceiling.cell(r), kept);
                 }
-                boolean torch = r.text("engine").equals("pytorch");
-                String engine = torch ? "pytorch " + r.text("config") : "latent " + r.text("provider");
-                double v = r.number("samples_per_s");
-                String ratio = torch || Double.isNaN(bestTorch) || !r.correct() ? "" : String.format(Locale.ROOT, "%.2fx", v / bestTorch);
-                table.add(w, engine, r.correct() ? Table.spread("%.0f", v, r.number("samples_per_s_min"), r.number("samples_per_s_max")) : "WRONG", ratio,
-                        Ceiling.cell(r));
             }
         }
         return table;
+    }
+
+    private static String load(Row r) {
+        return r.has("load") ? r.text("load") : "quiet";
+    }
+
+    private static String label(Row r) {
+        return r.text("engine").equals("pytorch") ? "pytorch " + r.text("config") : "latent " + r.text("provider");
     }
 }

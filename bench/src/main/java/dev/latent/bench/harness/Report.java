@@ -37,11 +37,12 @@ public final class Report {
     }
 
     /**
-     * Fields every row gets before it is kept and printed, also the rows of peers and child JVMs (e.g.
+     * Adds fields every row gets before it is kept and printed (after those of earlier calls), also the rows of peers and child JVMs (e.g.
      * the fraction of the FMA ceiling, from the row's own rate).
      */
     public void decorate(UnaryOperator<Row> fields) {
-        this.decorate = fields;
+        UnaryOperator<Row> before = decorate;
+        this.decorate = r -> fields.apply(before.apply(r));
     }
 
     public void emit(Row row) {
