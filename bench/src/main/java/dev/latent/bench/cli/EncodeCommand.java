@@ -52,7 +52,7 @@ final class EncodeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--providers", split = ",", description = "latent providers (default: every available one but scalar).")
+    @Option(names = {"--kernels", "--providers"}, split = ",", description = "latent providers (default: every available one but scalar).")
     List<String> providers;
 
     @Option(names = "--threads", split = ",", description = "latent kernel thread counts (default: this JVM's).")
@@ -132,7 +132,7 @@ final class EncodeCommand implements Callable<Integer> {
             } else {
                 report.progress("starting a JVM with %d kernel thread(s)", t);
                 List<String> args = new ArrayList<>(List.of("encode", "--child", "--seconds=" + seconds,
-                        "--providers=" + String.join(",", names)));
+                        "--kernels=" + String.join(",", names)));
                 if (json) {
                     args.add("--json");
                 }

@@ -40,7 +40,7 @@ final class GemmCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--providers", split = ",", description = "Providers to time (default: every available one).")
+    @Option(names = {"--kernels", "--providers"}, split = ",", description = "Providers to time (default: every available one).")
     List<String> providers;
 
     @Option(names = "--shapes", split = ",", description = "MxKxN[:XY] shapes (default: the JMH benchmark's, squares 64..2048 and the training shapes).")
@@ -75,7 +75,7 @@ final class GemmCommand implements Callable<Integer> {
             } else {
                 report.progress("starting a JVM with %d kernel thread(s)", t);
                 List<String> args = new ArrayList<>(List.of("gemm", "--child", "--seconds=" + seconds,
-                        "--providers=" + String.join(",", names)));
+                        "--kernels=" + String.join(",", names)));
                 if (json) {
                     args.add("--json");
                 }
