@@ -36,17 +36,49 @@ public interface PackedDense {
     }
 
     /**
+     * How the packed weights are stored. {@code BFLOAT16} keeps the upper 16 bits of each float32 weight,
+     * rounded to nearest even (8 significant bits: a relative error of at most 2^-8 per weight, the unit roundoff), and
+     * halves the bytes every call streams, which is what bounds a small batch; the products and sums stay
+     * float32. The result then has exactly the bits of the {@code FLOAT32} layer whose weights were
+     * rounded to bfloat16 first ({@link #roundToBfloat16}), so the contract above holds for those weights.
+     */
+    enum Storage { FLOAT32, BFLOAT16 }
+
+    /**
      * W (out, in) at {@code wOff} with leading dimension {@code ldw} and b (out) at {@code bOff}, packed
      * into memory of {@code arena} for the Vector API implementation; requires {@link #available()}.
      */
     static PackedDense pack(int out, int in, MemorySegment w, long wOff, int ldw, MemorySegment b, long bOff, Activation f,
                             Arena arena) {
-        return Holder.PACKER.pack(out, in, w, wOff, ldw, b, bOff, f, arena);
+        return pack(out, in, w, wOff, ldw, b, bOff, f, Storage.FLOAT32, arena);
+    }
+
+    /** {@link #pack(int, int, MemorySegment, long, int, MemorySegment, long, Activation, Arena)} with the weights stored as {@code storage}. */
+    static PackedDense pack(int out, int in, MemorySegment w, long wOff, int ldw, MemorySegment b, long bOff, Activation f,
+                            Storage storage, Arena arena) {
+        return Holder.PACKER.pack(out, in, w, wOff, ldw, b, bOff, f, storage, arena);
+    }
+
+    /** The upper 16 bits of {@code v} rounded to nearest, ties to even (v finite): its bfloat16 bits. */
+    static short bfloat16Bits(float v) {
+        int bits = Float.floatToRawIntBits(v);
+        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+    }
+
+    /** {@code v} rounded to bfloat16, as a float (what a {@code BFLOAT16} layer multiplies by). */
+    static float roundToBfloat16(float v) {
+        return Float.intBitsToFloat((bfloat16Bits(v) & 0xFFFF) << 16);
     }
 
     /** Packs a layer: the implementation's factory, found through {@code ServiceLoader} (as providers are). */
     interface Packer {
-        PackedDense pack(int out, int in, MemorySegment w, long wOff, int ldw, MemorySegment b, long bOff, Activation f, Arena arena);
+        PackedDense pack(int out, int in, MemorySegment w, long wOff, int ldw, MemorySegment b, long bOff, Activation f, Storage storage,
+                         Arena arena);
+    }
+
+    /** How this layer stores its weights. */
+    default Storage storage() {
+        return Storage.FLOAT32;
     }
 
     /** The registered {@link Packer}, loaded on first use. */

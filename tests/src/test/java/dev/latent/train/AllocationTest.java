@@ -7,6 +7,7 @@ import dev.latent.serve.Encoder;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.KernelRegistry;
 import dev.latent.kernel.Kernels;
+import dev.latent.kernel.PackedDense;
 import dev.latent.loss.KlSparsity;
 import dev.latent.loss.Mse;
 import dev.latent.loss.WeightDecay;
@@ -110,13 +111,28 @@ class AllocationTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("providers")
     void encoderSegmentApiAllocatesNothing(String provider, @TempDir Path dir) throws Exception {
+        encoderAllocatesNothing(provider, PackedDense.Storage.FLOAT32, dir);
+    }
+
+    /** The same with bfloat16 weights (the widening kernels and the per-thread widened panel). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("packedProviders")
+    void bfloat16EncoderAllocatesNothing(String provider, @TempDir Path dir) throws Exception {
+        encoderAllocatesNothing(provider, PackedDense.Storage.BFLOAT16, dir);
+    }
+
+    static List<String> packedProviders() {
+        return providers().stream().filter(p -> !p.equals("scalar")).toList();
+    }
+
+    private static void encoderAllocatesNothing(String provider, PackedDense.Storage storage, Path dir) throws Exception {
         Kernels k = KernelRegistry.load(provider);
         Path file = dir.resolve("enc.safetensors");
         try (Autoencoder ae = Autoencoder.builder(100).hidden(48, 16).codeActivation(Activation.IDENTITY).kernels(k).build().init(5)) {
             ae.save(file, null);
         }
         int rows = 300;
-        try (Encoder enc = Encoder.load(file, k); Arena arena = Arena.ofConfined()) {
+        try (Encoder enc = Encoder.load(file, k, storage); Arena arena = Arena.ofConfined()) {
             MemorySegment in = arena.allocate(ValueLayout.JAVA_FLOAT, (long) rows * 100);
             MemorySegment out = arena.allocate(ValueLayout.JAVA_FLOAT, (long) rows * 16);
             SplittableRandom r = new SplittableRandom(2);
@@ -139,7 +155,7 @@ class AllocationTest {
                     break;
                 }
             }
-            System.out.println(provider + ": encoder bytes per 100-call window during warm-up: " + trace);
+            System.out.println(provider + " " + storage + ": encoder bytes per 100-call window during warm-up: " + trace);
             // Up to 5 windows of 200 calls: one must allocate exactly 0 bytes. An encoder that allocates
             // per call fails every window; a one-off event of a loaded machine (a late JIT recompilation
             // that allocates once, seen as ~1.5 KB in one window under load 9) does not fail the test.
@@ -157,7 +173,7 @@ class AllocationTest {
                 best = Math.min(best, used);
             }
             assertTrue(Double.isFinite(sink));
-            assertTrue(best == 0, provider + ": every window of 200 encoder calls allocated on the heap: " + measured
+            assertTrue(best == 0, provider + " " + storage + ": every window of 200 encoder calls allocated on the heap: " + measured
                     + "bytes (expected 0; warm-up: " + trace + ")");
         }
     }

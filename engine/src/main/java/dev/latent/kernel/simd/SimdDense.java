@@ -2,14 +2,20 @@ package dev.latent.kernel.simd;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Bounds;
 import dev.latent.kernel.KernelPool;
 import dev.latent.kernel.PackedDense;
+import dev.latent.kernel.PackedDense.Storage;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -43,6 +49,9 @@ public final class SimdDense implements PackedDense {
 
     private static final VectorSpecies<Float> F = SimdShape.FLOAT;
     private static final int L = SimdShape.LANES;
+    /** L bfloat16 weights (half the float vector's bits), widened to L ints, then shifted into floats. */
+    private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(SimdShape.BITS / 2));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(SimdShape.BITS));
     /** Outputs per panel: two vectors. */
     static final int P = 2 * L;
     /** Rows of the batch kernel's register tile. */
@@ -70,14 +79,23 @@ public final class SimdDense implements PackedDense {
     private final float slope;
     private final boolean identity;
     private final KernelPool pool;
+    /** Whether {@link #w} holds bfloat16 weights (2 bytes each) instead of floats. */
+    private final boolean bf16;
     private final ThreadLocal<Call> calls = ThreadLocal.withInitial(Call::new);
+    /**
+     * bfloat16 only, per executing thread: one panel widened to floats, for the batch kernel (each
+     * panel is widened once per task and then read by all of the task's rows).
+     */
+    private final ThreadLocal<MemorySegment> widened;
     /**
      * Per executing thread (the caller's and the workers' tasks of one call run at once): MR x P floats,
      * the register tile on its way to y (vectors never cross a call).
      */
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * P]);
 
-    private SimdDense(int in, int out, MemorySegment w, MemorySegment bias, Activation f, KernelPool pool) {
+    private SimdDense(int in, int out, MemorySegment w, MemorySegment bias, Activation f, KernelPool pool, boolean bf16) {
+        this.bf16 = bf16;
+        this.widened = bf16 ? ThreadLocal.withInitial(() -> Arena.ofAuto().allocate((long) in * P * Float.BYTES, 64)) : null;
         this.in = in;
         this.out = out;
         this.panels = (out + P - 1) / P;
@@ -93,8 +111,8 @@ public final class SimdDense implements PackedDense {
     public static final class Packer implements PackedDense.Packer {
         @Override
         public PackedDense pack(int out, int in, MemorySegment w, long wOff, int ldw, MemorySegment b, long bOff, Activation f,
-                                Arena arena) {
-            return SimdDense.pack(out, in, w, wOff, ldw, b, bOff, f, arena);
+                                Storage storage, Arena arena) {
+            return SimdDense.pack(out, in, w, wOff, ldw, b, bOff, f, storage, arena);
         }
     }
 
@@ -104,13 +122,20 @@ public final class SimdDense implements PackedDense {
      */
     public static SimdDense pack(int out, int in, MemorySegment weight, long wOff, int ldw, MemorySegment b, long bOff,
                                  Activation f, Arena arena) {
+        return pack(out, in, weight, wOff, ldw, b, bOff, f, Storage.FLOAT32, arena);
+    }
+
+    /** {@link #pack(int, int, MemorySegment, long, int, MemorySegment, long, Activation, Arena)} with the weights stored as {@code storage}. */
+    public static SimdDense pack(int out, int in, MemorySegment weight, long wOff, int ldw, MemorySegment b, long bOff,
+                                 Activation f, Storage storage, Arena arena) {
+        boolean half = storage == Storage.BFLOAT16;
         if (out < 1 || in < 1) {
             throw new IllegalArgumentException("dense layer must be at least 1 x 1, got " + out + " x " + in);
         }
         Bounds.matrix("dense W", weight, wOff, out, in, ldw);
         Bounds.run("dense b", b, bOff, out);
         int panels = (out + P - 1) / P;
-        MemorySegment w = arena.allocate((long) panels * in * P * Float.BYTES, 64);
+        MemorySegment w = arena.allocate((long) panels * in * P * (half ? Short.BYTES : Float.BYTES), 64);
         MemorySegment bias = arena.allocate((long) panels * P * Float.BYTES, 64);
         for (int q = 0; q < panels; q++) {
             for (int j = 0; j < P; j++) {
@@ -120,12 +145,23 @@ public final class SimdDense implements PackedDense {
                 }
                 long src = wOff + (long) o * ldw;
                 for (int p = 0; p < in; p++) {
-                    w.setAtIndex(JAVA_FLOAT, ((long) q * in + p) * P + j, weight.getAtIndex(JAVA_FLOAT, src + p));
+                    long at = ((long) q * in + p) * P + j;
+                    float v = weight.getAtIndex(JAVA_FLOAT, src + p);
+                    if (half) {
+                        w.setAtIndex(JAVA_SHORT, at, PackedDense.bfloat16Bits(v));
+                    } else {
+                        w.setAtIndex(JAVA_FLOAT, at, v);
+                    }
                 }
                 bias.setAtIndex(JAVA_FLOAT, o, b.getAtIndex(JAVA_FLOAT, bOff + o));
             }
         }
-        return new SimdDense(in, out, w, bias, f, KernelPool.SHARED);
+        return new SimdDense(in, out, w, bias, f, KernelPool.SHARED, half);
+    }
+
+    @Override
+    public Storage storage() {
+        return bf16 ? Storage.BFLOAT16 : Storage.FLOAT32;
     }
 
     @Override
@@ -188,6 +224,10 @@ public final class SimdDense implements PackedDense {
 
         @Override
         public void run(int t) {
+            if (bf16) {
+                runBf16(t);
+                return;
+            }
             float[] tile = TILE.get();
             int q0 = (t % groups) * group;
             int q1 = Math.min(panels, q0 + group);
@@ -223,6 +263,58 @@ public final class SimdDense implements PackedDense {
                     store(tile, 0, r, q);
                 }
                 if (!identity) {
+                    activate(r, q0, q1);
+                }
+            }
+        }
+
+        /**
+         * {@link #run} on bfloat16 weights. Rows of 8 widen each panel once into this thread's float panel
+         * and run the float kernels on it, panel by panel; fewer rows (batch 1) stream the 2-byte weights
+         * through the widening kernels. Every element gets the float kernels' operation sequence on the
+         * rounded weights, so the bits equal a float layer packed from them.
+         */
+        private void runBf16(int t) {
+            float[] tile = TILE.get();
+            int q0 = (t % groups) * group;
+            int q1 = Math.min(panels, q0 + group);
+            int r0 = (t / groups) * ROW_CHUNK;
+            int r1 = Math.min(n, r0 + ROW_CHUNK);
+            long panelHalves = (long) in * P * Short.BYTES;
+            if (r1 - r0 >= MR) {
+                MemorySegment panel = widened.get();
+                for (int q = q0; q < q1; q++) {
+                    widen(in * P, w, q * panelHalves, panel);
+                    int r = r0;
+                    for (; r + MR <= r1; r += MR) {
+                        micro8(in, x, xb + r * ldxb, ldxb, panel, 0, tile);
+                        for (int i = 0; i < MR; i++) {
+                            store(tile, i, r + i, q);
+                        }
+                    }
+                    for (; r < r1; r++) {
+                        row1(in, x, xb + r * ldxb, panel, 0, tile);
+                        store(tile, 0, r, q);
+                    }
+                }
+            } else {
+                for (int r = r0; r < r1; r++) {
+                    long xr = xb + r * ldxb;
+                    int q = q0;
+                    for (; q + ROW_PANELS <= q1; q += ROW_PANELS) {
+                        row4h(in, x, xr, w, q * panelHalves, panelHalves, tile);
+                        for (int i = 0; i < ROW_PANELS; i++) {
+                            store(tile, i, r, q + i);
+                        }
+                    }
+                    for (; q < q1; q++) {
+                        row1h(in, x, xr, w, q * panelHalves, tile);
+                        store(tile, 0, r, q);
+                    }
+                }
+            }
+            if (!identity) {
+                for (int r = r0; r < r1; r++) {
                     activate(r, q0, q1);
                 }
             }
@@ -373,6 +465,78 @@ public final class SimdDense implements PackedDense {
             FloatVector a = FloatVector.broadcast(F, x.get(JAVA_FLOAT_UNALIGNED, xr + (long) p * Float.BYTES));
             c0 = a.fma(FloatVector.fromMemorySegment(F, w, wo, SimdShape.ORDER), c0);
             c1 = a.fma(FloatVector.fromMemorySegment(F, w, wo + vb, SimdShape.ORDER), c1);
+        }
+        c0.intoArray(tile, 0);
+        c1.intoArray(tile, L);
+    }
+
+    /** dst[0 .. count) = the bfloat16 weights at byte offset src of w, as floats (count a multiple of L). */
+    static void widen(int count, MemorySegment w, long src, MemorySegment dst) {
+        long hb = (long) L * Short.BYTES;
+        long fb = (long) L * Float.BYTES;
+        for (int i = 0; i < count; i += L) {
+            ((IntVector) ShortVector.fromMemorySegment(H, w, src + (i / L) * hb, SimdShape.ORDER).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoMemorySegment(dst, (i / L) * fb, SimdShape.ORDER);
+        }
+    }
+
+    /**
+     * {@link #row4} on bfloat16 panels (byte offset wb, panelBytes apart): each weight vector is L shorts
+     * widened to ints and shifted up 16 bits, which is the float the weight was rounded to. The widening
+     * is written out at every load (no helper: a helper returning a vector that C2 does not inline boxes).
+     */
+    static void row4h(int in, MemorySegment x, long xr, MemorySegment w, long wb, long panelBytes, float[] tile) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        long vb = (long) L * Short.BYTES;
+        long w0 = wb;
+        long w1 = w0 + panelBytes;
+        long w2 = w1 + panelBytes;
+        long w3 = w2 + panelBytes;
+        for (int p = 0; p < in; p++) {
+            long o = (long) p * 2 * vb;
+            FloatVector a = FloatVector.broadcast(F, x.get(JAVA_FLOAT_UNALIGNED, xr + (long) p * Float.BYTES));
+            c00 = a.fma(((IntVector) ShortVector.fromMemorySegment(H, w, w0 + o, SimdShape.ORDER).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), c00);
+            c01 = a.fma(((IntVector) ShortVector.fromMemorySegment(H, w, w0 + o + vb, SimdShape.ORDER).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), c01);
+            c10 = a.fma(((IntVector) ShortVector.fromMemorySegment(H, w, w1 + o, SimdShape.ORDER).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), c10);
+            c11 = a.fma(((IntVector) ShortVector.fromMemorySegment(H, w, w1 + o + vb, SimdShape.ORDER).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), c11);
+            c20 = a.fma(((IntVector) ShortVector.fromMemorySegment(H, w, w2 + o, SimdShape.ORDER).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), c20);
+            c21 = a.fma(((IntVector) ShortVector.fromMemorySegment(H, w, w2 + o + vb, SimdShape.ORDER).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), c21);
+            c30 = a.fma(((IntVector) ShortVector.fromMemorySegment(H, w, w3 + o, SimdShape.ORDER).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), c30);
+            c31 = a.fma(((IntVector) ShortVector.fromMemorySegment(H, w, w3 + o + vb, SimdShape.ORDER).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), c31);
+        }
+        c00.intoArray(tile, 0 * P);
+        c01.intoArray(tile, 0 * P + L);
+        c10.intoArray(tile, 1 * P);
+        c11.intoArray(tile, 1 * P + L);
+        c20.intoArray(tile, 2 * P);
+        c21.intoArray(tile, 2 * P + L);
+        c30.intoArray(tile, 3 * P);
+        c31.intoArray(tile, 3 * P + L);
+    }
+
+    /** {@link #row1} on a bfloat16 panel at byte offset wb. */
+    static void row1h(int in, MemorySegment x, long xr, MemorySegment w, long wb, float[] tile) {
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        long vb = (long) L * Short.BYTES;
+        long wo = wb;
+        for (int p = 0; p < in; p++, wo += 2 * vb) {
+            FloatVector a = FloatVector.broadcast(F, x.get(JAVA_FLOAT_UNALIGNED, xr + (long) p * Float.BYTES));
+            c0 = a.fma(((IntVector) ShortVector.fromMemorySegment(H, w, wo, SimdShape.ORDER).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), c0);
+            c1 = a.fma(((IntVector) ShortVector.fromMemorySegment(H, w, wo + vb, SimdShape.ORDER).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), c1);
         }
         c0.intoArray(tile, 0);
         c1.intoArray(tile, L);
