@@ -16,6 +16,7 @@ import dev.latent.bench.peer.PythonPeer;
 import dev.latent.kernel.KernelRegistry;
 import dev.latent.kernel.KernelThreads;
 import dev.latent.kernel.Kernels;
+import dev.latent.kernel.PackedDense;
 import dev.latent.model.autoencoder.Autoencoder;
 import dev.latent.onnx.OnnxExport;
 import dev.latent.serve.Encoder;
@@ -70,6 +71,11 @@ final class EncodeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object per line instead of a table.")
     boolean json;
 
+    @Option(names = "--bf16", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Also time latent with bfloat16 weights (rows weights=bf16; their codes are checked against the"
+                    + " model with rounded weights). Default: on; --no-bf16 skips them.")
+    boolean bf16;
+
     @Option(names = "--contended", description = "Measure everything twice: quietly, then with one CPU-bound process"
             + " per core started by the command (yes > /dev/null); rows carry load=quiet|contended and the table what"
             + " each engine kept.")
@@ -98,17 +104,28 @@ final class EncodeCommand implements Callable<Integer> {
             Path model = dir.resolve("w5.safetensors");
             float[] x = EncoderWorkload.input();
             EncodeCheck check;
+            EncodeCheck checkBf16;
             try (Autoencoder ae = EncoderWorkload.build(Kernels.current())) {
                 ae.save(model, null);
                 check = new EncodeCheck(ae, x);
+                // bfloat16 rows are checked against the same model with its weights rounded to bfloat16,
+                // whose float32 codes they must equal (PackedDense.Storage)
+                for (var p : ae.network().params()) {
+                    if (p.decay()) {
+                        for (long i = 0; i < p.value().size(); i++) {
+                            p.value().set(i, Float.intBitsToFloat(roundedBits(p.value().get(i))));
+                        }
+                    }
+                }
+                checkBf16 = new EncodeCheck(ae, x);
             }
-            measureAll(report, names, counts, model, x, check, dir);
+            measureAll(report, names, counts, model, x, check, checkBf16, dir);
             if (contended && !child) {
                 int cores = Runtime.getRuntime().availableProcessors();
                 report.progress("again with %d competing CPU-bound process(es)", cores);
                 try (Contention c = Contention.start(cores)) {
                     load = "contended";
-                    measureAll(report, names, counts, model, x, check, dir);
+                    measureAll(report, names, counts, model, x, check, checkBf16, dir);
                 }
             }
         } finally {
@@ -123,15 +140,18 @@ final class EncodeCommand implements Callable<Integer> {
     }
 
     private void measureAll(Report report, List<String> names, List<Integer> counts, Path model, float[] x, EncodeCheck check,
-            Path dir) throws Exception {
+            EncodeCheck checkBf16, Path dir) throws Exception {
         for (int t : counts) {
             if (t == KernelThreads.count()) {
                 for (String p : names) {
-                    measureLatent(report, KernelRegistry.load(p), model, x, check);
+                    measureLatent(report, KernelRegistry.load(p), model, x, check, PackedDense.Storage.FLOAT32);
+                    if (bf16 && !p.equals("scalar")) {
+                        measureLatent(report, KernelRegistry.load(p), model, x, checkBf16, PackedDense.Storage.BFLOAT16);
+                    }
                 }
             } else {
                 report.progress("starting a JVM with %d kernel thread(s)", t);
-                List<String> args = new ArrayList<>(List.of("encode", "--child", "--seconds=" + seconds,
+                List<String> args = new ArrayList<>(List.of("encode", "--child", "--seconds=" + seconds, bf16 ? "--bf16" : "--no-bf16",
                         "--kernels=" + String.join(",", names)));
                 if (json) {
                     args.add("--json");
@@ -162,14 +182,22 @@ final class EncodeCommand implements Callable<Integer> {
         return t.putStats(r.put("correct", true));
     }
 
-    private void measureLatent(Report report, Kernels k, Path model, float[] x, EncodeCheck check) throws Exception {
-        try (Encoder enc = Encoder.load(model, k); Arena arena = Arena.ofConfined()) {
+    /** The bits of v rounded to bfloat16 (to nearest, ties to even) and widened back. */
+    private static int roundedBits(float v) {
+        int bits = Float.floatToRawIntBits(v);
+        return ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16) << 16;
+    }
+
+    private void measureLatent(Report report, Kernels k, Path model, float[] x, EncodeCheck check, PackedDense.Storage weights)
+            throws Exception {
+        try (Encoder enc = Encoder.load(model, k, weights); Arena arena = Arena.ofConfined()) {
             MemorySegment in = arena.allocate((long) x.length * Float.BYTES, 64);
             MemorySegment codes = arena.allocate((long) EncoderWorkload.BATCH * EncoderWorkload.CODE * Float.BYTES, 64);
             MemorySegment.copy(x, 0, in, JAVA_FLOAT, 0, x.length);
             for (int batch : BATCHES) {
                 report.progress("latent %s (%d threads), batch %d", k.name(), KernelThreads.count(), batch);
-                Row r = row("latent", batch).put("provider", k.name()).put("threads", KernelThreads.count());
+                Row r = row("latent", batch).put("provider", k.name()).put("threads", KernelThreads.count())
+                        .put("weights", weights == PackedDense.Storage.BFLOAT16 ? "bf16" : "f32");
                 String core = k.details().get("blas core");
                 if (core != null) {
                     r.put("core", core);
@@ -214,6 +242,7 @@ final class EncodeCommand implements Callable<Integer> {
 
     private static String engineLabel(Row r) {
         return r.text("engine").equals("latent") ? "latent " + r.text("provider") + " threads=" + (int) r.number("threads")
+                + (r.has("weights") && r.text("weights").equals("bf16") ? " bf16" : "")
                 : r.text("engine") + " " + r.text("config");
     }
 
@@ -226,9 +255,14 @@ final class EncodeCommand implements Callable<Integer> {
         return best(rows, engine, batch, false);
     }
 
+    /** float32 rows only: the targets compare the same arithmetic (bfloat16 rows are reported beside them). */
     private static double best(List<Row> rows, String engine, int batch, boolean underLoad) {
+        return best(rows, engine, batch, underLoad, false);
+    }
+
+    private static double best(List<Row> rows, String engine, int batch, boolean underLoad, boolean bf16) {
         var values = rows.stream().filter(r -> r.text("engine").equals(engine) && (int) r.number("batch") == batch && r.correct()
-                        && contended(r) == underLoad)
+                        && contended(r) == underLoad && (r.has("weights") && r.text("weights").equals("bf16")) == bf16)
                 .mapToDouble(r -> r.number(batch == 1 ? "us_per_call" : "samples_per_s"));
         return (batch == 1 ? values.min() : values.max()).orElse(Double.NaN);
     }
@@ -254,6 +288,12 @@ final class EncodeCommand implements Callable<Integer> {
         target(table, "batch-1 latency <= 0.5x PyTorch's", lat / torchLat, lat / torchLat <= 0.5);
         target(table, "batch-1 latency <= ONNX Runtime's", lat / ortLat, lat / ortLat <= 1);
         target(table, "batch-256 throughput >= ONNX Runtime's", thr / ortThr, thr / ortThr >= 1);
+        double latH = best(rows, "latent", 1, false, true);
+        double thrH = best(rows, "latent", EncoderWorkload.BATCH, false, true);
+        if (!Double.isNaN(latH) || !Double.isNaN(thrH)) {
+            table.footer(String.format(Locale.ROOT, "  with bfloat16 weights (error 2e-3 relative): batch-1 latency %s of ONNX Runtime's,"
+                    + " batch-256 throughput %s", Table.cell("%.2fx", latH / ortLat), Table.cell("%.2fx", thrH / ortThr)));
+        }
         if (rows.stream().anyMatch(EncodeCommand::contended)) {
             table.footer("Under one competing CPU-bound process per core, each engine's best kept (target: latent >= 40%"
                     + " and >= what the peers keep):");
