@@ -53,6 +53,21 @@ public final class ExecutorModels {
         }
     }
 
+    /**
+     * Checks this JVM as an executor would before encoding, for a cluster's JVM options: prints the kernel
+     * provider in use, or the one-line fault and exits with status 2.
+     * {@code java <options> -cp latent-spark.jar:latent-engine.jar:... dev.latent.spark.ExecutorModels}
+     */
+    public static void main(String[] args) {
+        try {
+            requireVectorApi("latent-spark");
+        } catch (IllegalStateException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+        }
+        System.out.println("latent-spark: this JVM can run latent (kernels: " + dev.latent.kernel.Kernels.current().name() + ")");
+    }
+
     /** The shared Encoder of the model whose file bytes are {@code bytes} (hash {@code sha256}). */
     public static Encoder encoder(String sha256, byte[] bytes) {
         Encoder e = LOADED.get(sha256);
