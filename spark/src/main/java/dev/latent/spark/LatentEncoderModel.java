@@ -23,8 +23,6 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.linalg.DenseVector;
 import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.ml.linalg.Vector;
-import org.apache.spark.ml.linalg.VectorUDT;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
@@ -41,9 +39,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.ArrayType;
-import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import scala.Option;
@@ -229,28 +224,6 @@ public final class LatentEncoderModel extends Model<LatentEncoderModel> implemen
         return m.setParent(parent());
     }
 
-    /** The input column's type, checked on the driver. */
-    enum InputType {
-        VECTOR, FLOATS, DOUBLES, BYTES;
-
-        static InputType of(DataType t, String col) {
-            if (t instanceof VectorUDT) {
-                return VECTOR;
-            }
-            if (t instanceof ArrayType a && a.elementType().equals(DataTypes.FloatType)) {
-                return FLOATS;
-            }
-            if (t instanceof ArrayType a && a.elementType().equals(DataTypes.DoubleType)) {
-                return DOUBLES;
-            }
-            if (t.equals(DataTypes.BinaryType)) {
-                return BYTES;
-            }
-            throw new IllegalArgumentException("LatentEncoderModel: input column '" + col + "' has type " + t.simpleString()
-                    + "; expected vector, array<float>, array<double> or binary");
-        }
-    }
-
     /**
      * What runs on the executors: only the broadcast handle, the column's place and type, and the batch
      * parameters travel with a task, not the stage with its bytes.
@@ -368,67 +341,8 @@ public final class LatentEncoderModel extends Model<LatentEncoderModel> implemen
             };
         }
 
-        /** Copies the row's input into {@code dst}, or returns what is wrong with it. */
         private String read(Row r, float[] dst) {
-            if (r.isNullAt(col)) {
-                return "value is null";
-            }
-            int len;
-            switch (type) {
-                case VECTOR -> {
-                    Vector v = r.getAs(col);
-                    len = v.size();
-                    if (len == inputSize) {
-                        for (int j = 0; j < len; j++) {
-                            dst[j] = (float) v.apply(j);
-                        }
-                    }
-                }
-                case FLOATS -> {
-                    List<Object> a = r.getList(col);
-                    len = a.size();
-                    if (len == inputSize) {
-                        for (int j = 0; j < len; j++) {
-                            Object o = a.get(j);
-                            if (o == null) {
-                                return "element " + j + " is null";
-                            }
-                            dst[j] = (Float) o;
-                        }
-                    }
-                }
-                case DOUBLES -> {
-                    List<Object> a = r.getList(col);
-                    len = a.size();
-                    if (len == inputSize) {
-                        for (int j = 0; j < len; j++) {
-                            Object o = a.get(j);
-                            if (o == null) {
-                                return "element " + j + " is null";
-                            }
-                            dst[j] = (float) (double) (Double) o;
-                        }
-                    }
-                }
-                default -> {
-                    byte[] b = (byte[]) r.get(col);
-                    len = b.length;
-                    if (len == inputSize) {
-                        for (int j = 0; j < len; j++) {
-                            dst[j] = (b[j] & 0xFF) / 255f;
-                        }
-                    }
-                }
-            }
-            if (len != inputSize) {
-                return "has " + len + " values, the model encodes rows of " + inputSize;
-            }
-            for (int j = 0; j < inputSize; j++) {
-                if (!Float.isFinite(dst[j])) {
-                    return "value " + j + " is " + dst[j] + " (NaN and infinity are invalid)";
-                }
-            }
-            return null;
+            return type.read(r, col, dst);
         }
     }
 
