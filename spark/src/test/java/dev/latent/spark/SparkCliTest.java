@@ -21,7 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code latent spark encode|kmeans}: Parquet codes equal the single-machine Encoder's (what `latent encode` writes); bad input is one line, exit 2. */
+/** {@code latent spark encode|kmeans|train}: Parquet codes equal the single-machine Encoder's (what `latent encode` writes); bad input is one line, exit 2. */
 class SparkCliTest {
 
     static final int N = 600;
@@ -109,6 +109,19 @@ class SparkCliTest {
             assertEquals("kmeans", e.kind());
             assertEquals(32, e.featureSize());
         }
+    }
+
+    @Test
+    void trainWritesAStageWhoseModelFileEncoderReads() throws Exception {
+        Path out = dir.resolve("ae-stage");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(0, run(err, "train", "--master", "local[2]", "--input", images.toString(), "--output", out.toString(), "--hidden", "16",
+                "--epochs", "2", "--partitions", "2", "--checkpoint", dir.resolve("ae-ckpt").toString()), err.toString());
+        try (Encoder e = Encoder.load(out.resolve(LatentEncoderModel.PAYLOAD))) {
+            assertEquals("autoencoder", e.kind());
+            assertEquals(16, e.featureSize());
+        }
+        assertTrue(Files.isRegularFile(dir.resolve("ae-ckpt").resolve("round.json")));
     }
 
     @Test

@@ -267,11 +267,59 @@ public final class SparkCommand implements Runnable {
     }
 
     @Command(name = "train", mixinStandardHelpOptions = true,
-            description = "Train an autoencoder data-parallel on Spark (parameter averaging); writes the saved stage.")
+            description = "Train a (sparse) autoencoder data-parallel on Spark (parameter averaging each epoch); writes the saved stage.")
     static final class Train implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        Common common;
+
+        @Option(names = "--output", required = true, description = "Output directory of the saved LatentEncoderModel (replaced).")
+        Path output;
+
+        @Option(names = "--hidden", defaultValue = "196", split = ",", description = "Encoder layer sizes (default: ${DEFAULT-VALUE}).")
+        int[] hidden;
+
+        @Option(names = "--epochs", defaultValue = "20", description = "Epochs = averaging rounds (default: ${DEFAULT-VALUE}).")
+        int epochs;
+
+        @Option(names = "--batch", defaultValue = "128", description = "Mini-batch size (default: ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Option(names = "--lr", defaultValue = "3e-3", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
+        double lr;
+
+        @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = "--input-size", defaultValue = "784", description = "Values per input row (default: ${DEFAULT-VALUE}).")
+        int inputSize;
+
+        @Option(names = "--checkpoint", description = "Checkpoint directory (resumes from it when it holds one).")
+        Path checkpoint;
+
         @Override
-        public Integer call() {
-            throw new BadInputException("spark train is not implemented yet (see issue 14: LatentAutoencoder)");
+        public Integer call() throws Exception {
+            if (epochs < 1 || batch < 1 || !(lr > 0) || inputSize < 1 || java.util.Arrays.stream(hidden).anyMatch(h -> h < 1)) {
+                throw new BadInputException("--epochs, --batch, --input-size and --hidden must be >= 1 and --lr > 0");
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            SparkSession spark = common.session("train");
+            try {
+                dev.latent.spark.LatentAutoencoder est = new dev.latent.spark.LatentAutoencoder().setInputCol(common.inputCol)
+                        .setHidden(hidden).setEpochs(epochs).setBatchSize(batch).setLearningRate(lr).setSeed(seed)
+                        .setCheckpointDir(checkpoint == null ? "" : checkpoint.toString());
+                dev.latent.spark.LatentAutoencoder.Fitted f = est.fitDetailed(common.read(spark), inputSize);
+                f.model().write().overwrite().save(output.toString());
+                double[] l = f.losses();
+                out.printf(Locale.ROOT, "autoencoder: %d rounds run (%.2f s each), reconstruction loss %.4f -> %.4f; saved stage %s"
+                                + " (latent model file %s)%n", f.roundsRun(), f.secondsPerRound(), l.length == 0 ? Double.NaN : l[0],
+                        l.length == 0 ? Double.NaN : l[l.length - 1], output, output.resolve(LatentEncoderModel.PAYLOAD));
+            } finally {
+                spark.stop();
+            }
+            return 0;
         }
     }
 }
