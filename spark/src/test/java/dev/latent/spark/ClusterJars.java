@@ -23,8 +23,7 @@ final class ClusterJars {
 
     /** Whether a class path entry is latent's own code. */
     private static boolean isLatent(Path p) {
-        String s = p.toString();
-        return s.contains("/latent-") || Files.isDirectory(p);
+        return Files.isDirectory(p) || p.getFileName().toString().startsWith("latent-");
     }
 
     /** Fills {@code sparkHome}/jars with links to the class path's jars that are not latent's. */
