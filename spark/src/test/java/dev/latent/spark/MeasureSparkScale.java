@@ -77,6 +77,15 @@ class MeasureSparkScale {
                     }
                     report.add(String.format(Locale.ROOT, "encode 784-64 autoencoder, Spark %s (cached DataFrame, noop sink): %.0f rows/s"
                             + " (%.3f s; %.2fx the single JVM's time)", master, n / best, best, best / single));
+                    // The floor of this path: the same rows through javaRDD().mapPartitions(identity) and createDataFrame, no encoding.
+                    double floor = Double.MAX_VALUE;
+                    for (int r = 0; r < REPEAT; r++) {
+                        long f0 = System.nanoTime();
+                        spark.createDataFrame(df.javaRDD().mapPartitions(it -> it), df.schema()).write().format("noop").mode("overwrite").save();
+                        floor = Math.min(floor, (System.nanoTime() - f0) * 1e-9);
+                    }
+                    report.add(String.format(Locale.ROOT, "  identity pass over the same rows (Row conversion only), Spark %s: %.0f rows/s (%.3f s)",
+                            master, n / floor, floor));
                     LatentKMeans est = new LatentKMeans().setInputCol("pixels").setK(k).setNumPatches(np).setMaxIter(iters).setSeed(1);
                     long t0 = System.nanoTime();
                     LatentKMeans.Fitted f = est.fitDetailed(df, master.equals("local[2]"));
