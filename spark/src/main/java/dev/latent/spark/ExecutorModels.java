@@ -17,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * and a changed payload never meets a stale one. The bytes arrive by broadcast; they are written once to
  * {@code java.io.tmpdir/latent-spark-<sha256>.safetensors} (atomically, so concurrent JVMs on one host
  * may race harmlessly) and loaded with {@link Encoder#load(Path)}, the path every model kind's loader
- * takes (no engine change needed). The Encoder is thread-safe, so concurrent tasks of an executor share
+ * takes (no engine change needed); the file stays while the JVM runs. The Encoder is thread-safe, so concurrent tasks of an executor share
  * it. Entries live as long as the JVM (an executor's lifetime), like a broadcast variable's value.
  */
 public final class ExecutorModels {
@@ -100,7 +100,8 @@ public final class ExecutorModels {
                     Files.deleteIfExists(tmp);
                 }
             }
-            // The Encoder reads the whole file into its own memory at load: the file may go afterwards.
+            // Kept for the JVM's life: a dense model is read into memory at load, but the other kinds load
+            // one copy per calling thread from this path (Encoder's per-thread models).
             return Encoder.load(file);
         } catch (IOException e) {
             throw new UncheckedIOException("latent-spark: cannot load model " + sha256, e);

@@ -215,8 +215,8 @@ public final class LatentKMeans extends Estimator<LatentEncoderModel> implements
 
     /** What a fit found: the model, and the numbers a user (or a measurement) asks about. */
     public record Fitted(LatentEncoderModel model, float[] centroids, double inertia, int iterations, int emptyClusters,
-                         double secondsPerIteration, long patches, float[] whitenedPatches, Tensor whiteningMean,
-                         Tensor whiteningMatrix) {
+                         double secondsPerIteration, long patches, float[] whitenedPatches, float[] whiteningMean,
+                         float[] whiteningMatrix) {
     }
 
     /** One partition's patches: (rows, dim) row-major; rows may be 0. */
@@ -409,12 +409,8 @@ public final class LatentKMeans extends Estimator<LatentEncoderModel> implements
             blocks.sort(Comparator.comparingInt(Block::index));
             patches = concat(blocks);
         }
-        Workspace keep = new Workspace("spark-kmeans-summary");
-        Tensor wm = keep.allocate(d);
-        wm.copyFrom(white.mean());
-        Tensor wx = keep.allocate(d, d);
-        wx.copyFrom(white.matrix());
-        return new Fitted(model, cent, inertia, iterations, empty, perIteration, n, patches, wm, wx);
+        return new Fitted(model, cent, inertia, iterations, empty, perIteration, n, patches, white.mean().toArray(),
+                white.matrix().toArray());
     }
 
     /** One Lloyd pass over all partitions under {@code cent}: the summed partials. */
