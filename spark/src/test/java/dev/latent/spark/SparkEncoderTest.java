@@ -141,6 +141,19 @@ class SparkEncoderTest {
         assertThrows(IllegalArgumentException.class, () -> enc.setHandleInvalid("ignore"));
     }
 
+    /** A model is loaded once per JVM however many stages, copies and transforms use it; another model adds one. */
+    @Test
+    void aModelIsLoadedOncePerJvm() throws Exception {
+        Path other = SparkFixtures.autoencoderFile(dir, 12);
+        int before = ExecutorModels.loadedCount();
+        LatentEncoderModel a = LatentEncoderModel.fromFile(other).setInputCol("pixels");
+        LatentEncoderModel b = LatentEncoderModel.fromFile(other).setInputCol("floats").setOutputCol("c");
+        a.transform(frame(2)).write().format("noop").mode("overwrite").save();
+        b.transform(frame(3)).write().format("noop").mode("overwrite").save();
+        a.copy(new org.apache.spark.ml.param.ParamMap()).transform(frame(2)).write().format("noop").mode("overwrite").save();
+        assertEquals(before + 1, ExecutorModels.loadedCount());
+    }
+
     @Test
     void wrongColumnTypeFailsOnTheDriver() throws Exception {
         LatentEncoderModel enc = LatentEncoderModel.fromFile(model).setInputCol("label");
