@@ -22,7 +22,9 @@ import picocli.CommandLine.Command;
         description = "Unsupervised feature learning on the JVM.",
         // bench is the bench module's (it carries the peers, such as ONNX Runtime); ./latent dispatches to it.
         footer = {"", "  bench gemm|train|encode|gan|kmeans [--json]",
-                "          Benchmarks beside their peers (./latent bench --help)."},
+                "          Benchmarks beside their peers (./latent bench --help).",
+                "  spark encode|kmeans --master local[2] --input ... --output ...",
+                "          latent's Spark ML stages on an embedded or cluster Spark (./latent spark --help)."},
         subcommands = {DemoCommand.class, AnchorsCommand.class, TrainCommand.class, FewLabelCommand.class, EncodeCommand.class, ExportCommand.class, InfoCommand.class, ReportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

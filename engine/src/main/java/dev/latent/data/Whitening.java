@@ -47,7 +47,15 @@ public final class Whitening {
             throw new IllegalArgumentException("whitening needs at least 2 rows, got " + n);
         }
         double[] mu = mean(x);
-        double[] cov = covariance(x, mu);
+        return fromCovariance(mu, covariance(x, mu), epsilon, ws);
+    }
+
+    /**
+     * ZCA from a mean (d) and covariance (d x d, row-major, symmetric), e.g. statistics gathered from many
+     * shards: W = V diag(1 / sqrt(max(lambda, 0) + epsilon)) V^T.
+     */
+    public static Whitening fromCovariance(double[] mu, double[] cov, double epsilon, Workspace ws) {
+        int d = mu.length;
         SymmetricEigen eig = SymmetricEigen.of(cov, d);
         double[] v = eig.vectors();
         double[] lam = eig.values();
@@ -109,6 +117,24 @@ public final class Whitening {
     public static double[] covariance(Tensor x, double[] mu) {
         int n = x.dim(0);
         int d = x.rowSize();
+        double[] cov = covarianceSums(x, mu);
+        for (int p = 0; p < d; p++) {
+            for (int q = p; q < d; q++) {
+                cov[p * d + q] /= n;
+                cov[q * d + p] = cov[p * d + q];
+            }
+        }
+        return cov;
+    }
+
+    /**
+     * The upper triangle (q >= p) of sum_i (x_i - mu)(x_i - mu)^T over the rows of x, d x d row-major in
+     * double (the lower triangle is zero): blocks of rows summed in a fixed order, so the result does not
+     * depend on the thread count. {@link #covariance} divides it by N and mirrors it; shards' sums add up.
+     */
+    public static double[] covarianceSums(Tensor x, double[] mu) {
+        int n = x.dim(0);
+        int d = x.rowSize();
         MemorySegment seg = x.segment();
         long base = x.offset();
         int blocks = (n + BLOCK - 1) / BLOCK;
@@ -134,12 +160,6 @@ public final class Whitening {
         for (double[] acc : partial) {
             for (int i = 0; i < cov.length; i++) {
                 cov[i] += acc[i];
-            }
-        }
-        for (int p = 0; p < d; p++) {
-            for (int q = p; q < d; q++) {
-                cov[p * d + q] /= n;
-                cov[q * d + p] = cov[p * d + q];
             }
         }
         return cov;

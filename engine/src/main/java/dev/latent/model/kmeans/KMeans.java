@@ -331,9 +331,8 @@ public final class KMeans implements AutoCloseable {
         return labels.clone();
     }
 
-    /** One full Lloyd iteration over x (see the class documentation). */
-    public Step lloydStep(Tensor x) {
-        checkData(x);
+    /** The assignment pass of a Lloyd step; leaves the rows' sums and counts in sums[0], counts[0]. Returns the inertia. */
+    private double accumulate(Tensor x) {
         int n = x.dim(0);
         if (labels.length != n) {
             labels = new int[n];
@@ -345,10 +344,6 @@ public final class KMeans implements AutoCloseable {
             Arrays.fill(counts[p], 0);
         }
         double inertia = pass(x, labels, dist, true);
-        int changed = 0;
-        for (int c : partChanged) {
-            changed += c;
-        }
         double[] sum = sums[0];
         long[] count = counts[0];
         for (int p = 1; p < PARTS; p++) {
@@ -359,6 +354,36 @@ public final class KMeans implements AutoCloseable {
                 count[j] += counts[p][j];
             }
         }
+        return inertia;
+    }
+
+    /**
+     * One shard's share of a Lloyd step under the current centroids: the per-centroid sums of its rows
+     * (k * d, row-major, in double), their counts (k) and the shard's inertia (sum of squared distances).
+     * The sums are the ones {@link #lloydStep} adds up, in the same fixed order, so a step assembled from
+     * one shard's partial is that step bit for bit; a distributed caller adds the shards' partials in a
+     * fixed order of its own.
+     */
+    public record Partial(double[] sum, long[] count, double inertia) {
+    }
+
+    /** The {@link Partial} of x under the current centroids; the centroids are not changed. */
+    public Partial partialSums(Tensor x) {
+        checkData(x);
+        double inertia = accumulate(x);
+        return new Partial(sums[0].clone(), counts[0].clone(), inertia);
+    }
+
+    /** One full Lloyd iteration over x (see the class documentation). */
+    public Step lloydStep(Tensor x) {
+        checkData(x);
+        double inertia = accumulate(x);
+        int changed = 0;
+        for (int c : partChanged) {
+            changed += c;
+        }
+        double[] sum = sums[0];
+        long[] count = counts[0];
         int reseeded = reseedEmpty(x, sum, count);
         MemorySegment cs = centroids.segment();
         long cb = centroids.offset();

@@ -222,6 +222,35 @@ public final class KMeansFeatures implements AutoCloseable {
         }
     }
 
+    /**
+     * Features from parts learned elsewhere (e.g. by a distributed trainer): config {@code c}, the
+     * whitening (copied), centroids (k, dim) (copied) and the training images' (channels, height, width).
+     */
+    public static KMeansFeatures of(Config c, Kernels kernels, Whitening whitening, Tensor centroids, int[] imageShape) {
+        Workspace ws = new Workspace("kmeans-features");
+        try {
+            int d = c.dim();
+            double[] mu = new double[d];
+            double[] w = new double[d * d];
+            for (int i = 0; i < d; i++) {
+                mu[i] = whitening.mean().get(i);
+            }
+            for (int i = 0; i < d * d; i++) {
+                w[i] = whitening.matrix().get(i);
+            }
+            // Rebuilt from its float mean and matrix: Whitening.of derives the bias from those, so this is the same whitening.
+            Whitening copy = Whitening.of(mu, w, whitening.epsilon(), whitening.eigenvalues(), ws);
+            Tensor cent = ws.allocate(c.k(), d);
+            cent.copyFrom(centroids.reshape(c.k(), d));
+            KMeansFeatures f = new KMeansFeatures(c, kernels, ws, copy, cent);
+            f.imageShape = imageShape == null ? null : imageShape.clone();
+            return f;
+        } catch (RuntimeException e) {
+            ws.close();
+            throw e;
+        }
+    }
+
     /** Scales every row of x to unit norm (rows of zeros stay zero). */
     public static void normalizeRows(Tensor x) {
         int n = x.dim(0);
