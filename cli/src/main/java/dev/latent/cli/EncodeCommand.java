@@ -11,7 +11,6 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -68,7 +67,7 @@ final class EncodeCommand implements Callable<Integer> {
             Path parent = output.toAbsolutePath().getParent();
             Files.createDirectories(parent);
             if (csv) {
-                Path tmp = Files.createTempFile(parent, "." + output.getFileName(), ".tmp");
+                Path tmp = dev.latent.io.AtomicFiles.sibling(output);
                 try {
                     try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
                         // Header row: label (when known), then f0 .. f{m-1}.
@@ -93,7 +92,7 @@ final class EncodeCommand implements Callable<Integer> {
                             w.newLine();
                         }
                     }
-                    Files.move(tmp, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                    dev.latent.io.AtomicFiles.replace(tmp, output);
                 } finally {
                     Files.deleteIfExists(tmp);
                 }

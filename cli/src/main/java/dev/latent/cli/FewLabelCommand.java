@@ -102,7 +102,7 @@ final class FewLabelCommand implements Callable<Integer> {
             root.put("data", all.name());
             root.put("pool", pool.size());
             root.put("test", test.size());
-            Path tmp = Files.createTempFile(out, ".fewlabel.json.", ".tmp");
+            Path tmp = dev.latent.io.AtomicFiles.sibling(out.resolve("fewlabel.json"));
             try {
                 json.writeValue(tmp.toFile(), root);
                 Files.move(tmp, out.resolve("fewlabel.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,

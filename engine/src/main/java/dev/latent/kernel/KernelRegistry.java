@@ -91,6 +91,17 @@ public final class KernelRegistry {
     }
 
     /**
+     * A warning that costs the user speed: to SLF4J, and also to stderr when SLF4J has no binding (a
+     * library consumer without one would otherwise never see it; SLF4J then discards everything).
+     */
+    static void warn(String message) {
+        LOG.warn(message);
+        if (LoggerFactory.getILoggerFactory() instanceof org.slf4j.helpers.NOPLoggerFactory) {
+            System.err.println("latent: " + message);
+        }
+    }
+
+    /**
      * Resolves a request: "auto" or a provider name.
      *
      * @throws IllegalStateException if a named provider is unknown or cannot load here
@@ -114,9 +125,9 @@ public final class KernelRegistry {
                     LOG.info("kernels: using provider '{}'{} (latent info shows the details)", k.name(), summary(k));
                 } else {
                     // A faster provider could not run: that costs speed, so say why and how to fix it.
-                    LOG.warn("kernels: using the slower provider '{}'{} because the faster {} could not run; fix that, or set"
-                            + " -D{}={} (or {}={}) to choose it deliberately", k.name(), summary(k), String.join(", ", skipped),
-                            PROPERTY, k.name(), ENV, k.name());
+                    warn("kernels: using the slower provider '" + k.name() + "'" + summary(k) + " because the faster "
+                            + String.join(", ", skipped) + " could not run; fix that, or set -D" + PROPERTY + "=" + k.name()
+                            + " (or " + ENV + "=" + k.name() + ") to choose it deliberately");
                 }
                 return k;
             } catch (KernelConfigException e) {

@@ -99,12 +99,12 @@ public final class ImageGrid {
         }
         Path parent = file.toAbsolutePath().getParent();
         Files.createDirectories(parent);
-        Path tmp = Files.createTempFile(parent, "." + file.getFileName(), ".tmp");
+        Path tmp = dev.latent.io.AtomicFiles.sibling(file);
         try {
             if (!ImageIO.write(img, "png", tmp.toFile())) {
                 throw new IOException("no PNG writer available");
             }
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            dev.latent.io.AtomicFiles.replace(tmp, file);
         } finally {
             Files.deleteIfExists(tmp);
         }
