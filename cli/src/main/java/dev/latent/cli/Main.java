@@ -23,7 +23,7 @@ import picocli.CommandLine.Command;
         // bench is the bench module's (it carries the peers, such as ONNX Runtime); ./latent dispatches to it.
         footer = {"", "  bench gemm|train|encode|gan|kmeans [--json]",
                 "          Benchmarks beside their peers (./latent bench --help)."},
-        subcommands = {DemoCommand.class, AnchorsCommand.class, TrainCommand.class, FewLabelCommand.class, EncodeCommand.class, ExportCommand.class, InfoCommand.class, ReportCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, AnchorsCommand.class, FramesCommand.class, TrainCommand.class, FewLabelCommand.class, EncodeCommand.class, ExportCommand.class, InfoCommand.class, ReportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
