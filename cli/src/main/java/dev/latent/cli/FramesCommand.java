@@ -160,6 +160,7 @@ final class FramesCommand implements Callable<Integer> {
                 model.predict(input, pred);
                 double[] lstmErr = new double[outputFrames];
                 double[] copyErr = new double[outputFrames];
+                double[] meanErr = new double[outputFrames];
                 for (int i = 0; i < testSequences; i++) {
                     Tensor s = seqs.row(i);
                     for (int f = 0; f < outputFrames; f++) {
@@ -167,6 +168,12 @@ final class FramesCommand implements Callable<Integer> {
                             double truth = s.get((long) (inputFrames + f) * p + j);
                             double dm = pred.get(((long) i * outputFrames + f) * p + j) - truth;
                             double dc = s.get((long) (inputFrames - 1) * p + j) - truth;
+                            double avg = 0;
+                            for (int g = 0; g < inputFrames; g++) {
+                                avg += s.get((long) g * p + j);
+                            }
+                            double da = avg / inputFrames - truth;
+                            meanErr[f] += da * da;
                             lstmErr[f] += dm * dm;
                             copyErr[f] += dc * dc;
                         }
@@ -174,18 +181,25 @@ final class FramesCommand implements Callable<Integer> {
                 }
                 ArrayNode perFrame = root.putArray("per_frame");
                 stdout.printf(Locale.ROOT, "squared error per predicted frame (sum over %d pixels, mean over %d test sequences)%n", p, testSequences);
-                stdout.printf(Locale.ROOT, "%-8s %-12s %-12s %s%n", "frame", "LSTM", "copy-last", "LSTM / copy-last");
+                stdout.printf(Locale.ROOT, "%-8s %-12s %-12s %-16s %s%n", "frame", "LSTM", "copy-last", "mean of inputs", "LSTM / copy-last");
                 double sm = 0;
                 double sc = 0;
+                double sa = 0;
                 for (int f = 0; f < outputFrames; f++) {
                     lstmErr[f] /= testSequences;
                     copyErr[f] /= testSequences;
+                    meanErr[f] /= testSequences;
                     sm += lstmErr[f];
                     sc += copyErr[f];
-                    stdout.printf(Locale.ROOT, "t+%-6d %-12.3f %-12.3f %.3f%n", f + 1, lstmErr[f], copyErr[f], lstmErr[f] / copyErr[f]);
-                    perFrame.addObject().put("frame", f + 1).put("lstm", lstmErr[f]).put("copy_last", copyErr[f]);
+                    sa += meanErr[f];
+                    stdout.printf(Locale.ROOT, "t+%-6d %-12.3f %-12.3f %-16.3f %.3f%n", f + 1, lstmErr[f], copyErr[f], meanErr[f],
+                            lstmErr[f] / copyErr[f]);
+                    perFrame.addObject().put("frame", f + 1).put("lstm", lstmErr[f]).put("copy_last", copyErr[f])
+                            .put("mean_of_inputs", meanErr[f]);
                 }
-                stdout.printf(Locale.ROOT, "%-8s %-12.3f %-12.3f %.3f%n", "mean", sm / outputFrames, sc / outputFrames, sm / sc);
+                stdout.printf(Locale.ROOT, "%-8s %-12.3f %-12.3f %-16.3f %.3f%n", "mean", sm / outputFrames, sc / outputFrames,
+                        sa / outputFrames, sm / sc);
+                root.put("mean_of_inputs_mean", sa / outputFrames);
                 root.put("lstm_mean", sm / outputFrames);
                 root.put("copy_last_mean", sc / outputFrames);
                 root.put("train_seconds", trainSeconds);
