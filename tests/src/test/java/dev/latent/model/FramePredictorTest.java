@@ -69,6 +69,50 @@ class FramePredictorTest {
         }
     }
 
+    /**
+     * The composition's gradient (frame layer, predictor, the state handed from encoder to predictor,
+     * encoder) against central differences of the float loss on a tiny model (4 pixels, 3 units, 2 + 2
+     * frames, 2 sequences): every parameter coordinate, h = 1e-2, |analytic - numeric| <= 2e-3 max(|numeric|,
+     * 1e-2) + 1e-5. The float loss's rounding (about 1e-7 of a loss near 0.7, divided by 2h) is below 1e-5; a
+     * missing state gradient zeroes the encoder's entries and fails by their full size.
+     */
+    @Test
+    void gradientMatchesFiniteDifferencesThroughTheHandedOverState() {
+        FramePredictor.Config tiny = new FramePredictor.Config(2, 2, 4, 3, 2, 1e-3);
+        try (FramePredictor m = new FramePredictor(tiny, Kernels.current(), 21); Workspace ws = new Workspace("fd")) {
+            java.util.SplittableRandom r = new java.util.SplittableRandom(21);
+            Tensor seq = ws.allocate(2, 4, 4);
+            for (long i = 0; i < seq.size(); i++) {
+                seq.set(i, (float) r.nextDouble());
+            }
+            Tensor values = m.parameters().values();
+            // scale the weights up so that the gradient is far from zero everywhere
+            for (long i = 0; i < values.size(); i++) {
+                values.set(i, values.get(i) * 3);
+            }
+            m.lossAndGradient(seq);
+            float[] grad = m.parameters().grads().toArray();
+            int encoderParams = 4 * 3 * (4 + 3 + 1);
+            double encoderNorm = 0;
+            for (int i = 0; i < values.size(); i++) {
+                float v = values.get(i);
+                float h = 1e-2f;
+                values.set(i, v + h);
+                double up = m.lossAndGradient(seq);
+                values.set(i, v - h);
+                double down = m.lossAndGradient(seq);
+                values.set(i, v);
+                double numeric = (up - down) / (2 * h);
+                assertTrue(Math.abs(grad[i] - numeric) <= 2e-3 * Math.max(Math.abs(numeric), 1e-2) + 1e-5,
+                        "parameter " + i + ": analytic " + grad[i] + ", numeric " + numeric);
+                if (i < encoderParams) {
+                    encoderNorm += grad[i] * grad[i];
+                }
+            }
+            assertTrue(encoderNorm > 1e-8, "no gradient reaches the encoder: " + encoderNorm);
+        }
+    }
+
     @Test
     void sameSeedSameBits() {
         Kernels k = Kernels.current();

@@ -112,6 +112,21 @@ public final class FramePredictor implements AutoCloseable {
      * the rest the targets. Returns the mean cross-entropy per pixel.
      */
     public double step(Tensor sequences) {
+        double loss = lossAndGradient(sequences);
+        adam.step();
+        return loss;
+    }
+
+    /** Every parameter and its gradient (encoder, predictor, frame layer), in one slab. */
+    public ParamSlab parameters() {
+        return slab;
+    }
+
+    /**
+     * The mean cross-entropy per pixel of sequences (n, T_in + T_out, P), with its gradient written into
+     * {@link #parameters()}' gradients (overwritten, not added); the parameters are not changed.
+     */
+    public double lossAndGradient(Tensor sequences) {
         int n = sequences.dim(0);
         int tIn = cfg.inputFrames();
         int tOut = cfg.outputFrames();
@@ -139,7 +154,6 @@ public final class FramePredictor implements AutoCloseable {
             }
         }
         encoder.backward(xIn.rows(0, n), encY.rows(0, n), de, null);
-        adam.step();
         return loss;
     }
 
