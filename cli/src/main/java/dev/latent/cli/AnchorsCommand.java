@@ -8,6 +8,7 @@ import dev.latent.data.Dataset;
 import dev.latent.eval.FewLabel;
 import dev.latent.experiment.PublishedAnchors;
 import dev.latent.kernel.Kernels;
+import dev.latent.model.rbm.DeepBelief;
 import dev.latent.optim.Lbfgs;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
@@ -31,7 +32,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "anchors", mixinStandardHelpOptions = true,
         description = {"Rerun published results (UFLDL self-taught learning and stacked autoencoder, Hinton & Salakhutdinov's",
-                "deep autoencoder) and print latent's numbers beside the papers'. Writes anchors.json and pictures to --out."})
+                "deep autoencoder, pretrained greedily as autoencoders and as a stack of RBMs) and print latent's numbers beside the papers'. Writes anchors.json and pictures to --out."})
 final class AnchorsCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -46,8 +47,15 @@ final class AnchorsCommand implements Callable<Integer> {
     @Option(names = "--labels", description = "IDX labels matching --images.")
     Path labels;
 
-    @Option(names = "--only", split = ",", defaultValue = "self-taught,stacked,deep",
-            description = "Experiments to run, of self-taught, stacked, deep (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--test-images", description = "IDX test images (e.g. Fashion-MNIST's t10k); with --test-labels, the deep"
+            + " autoencoders train on all of --images and are scored on these instead of a 20% split.")
+    Path testImages;
+
+    @Option(names = "--test-labels", description = "IDX labels matching --test-images.")
+    Path testLabels;
+
+    @Option(names = "--only", split = ",", defaultValue = "self-taught,stacked,deep,deep-belief",
+            description = "Experiments to run, of self-taught, stacked, deep, deep-belief (default: ${DEFAULT-VALUE}).")
     List<String> only;
 
     @Option(names = "--self-taught-iterations", defaultValue = "400",
@@ -62,23 +70,47 @@ final class AnchorsCommand implements Callable<Integer> {
             description = "Greedy pretraining epochs per layer of the deep autoencoder; 0 starts from random weights (default: ${DEFAULT-VALUE}).")
     int deepPretrainEpochs;
 
+    @Option(names = "--rbm-epochs", defaultValue = "20",
+            description = "CD-1 epochs per RBM of the deep-belief pretraining (default: ${DEFAULT-VALUE}; the paper: 50).")
+    int rbmEpochs;
+
+    @Option(names = "--deep-belief-epochs", defaultValue = "60",
+            description = "Fine-tuning epochs of the RBM-pretrained deep autoencoder (default: ${DEFAULT-VALUE}).")
+    int deepBeliefEpochs;
+
+    @Option(names = "--deep-belief-lr", defaultValue = "1e-3",
+            description = "Adam learning rate of the RBM-pretrained fine-tuning (default: ${DEFAULT-VALUE}).")
+    double deepBeliefLr;
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the split and the models (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Override
     public Integer call() throws Exception {
         for (String o : only) {
-            if (!List.of("self-taught", "stacked", "deep").contains(o)) {
-                throw new IllegalArgumentException("--only: unknown experiment '" + o + "'; expected self-taught, stacked or deep");
+            if (!List.of("self-taught", "stacked", "deep", "deep-belief").contains(o)) {
+                throw new IllegalArgumentException("--only: unknown experiment '" + o
+                        + "'; expected self-taught, stacked, deep or deep-belief");
             }
         }
         if ((images == null) != (labels == null)) {
             throw new IllegalArgumentException("--images and --labels go together");
         }
+        if ((testImages == null) != (testLabels == null)) {
+            throw new IllegalArgumentException("--test-images and --test-labels go together");
+        }
+        if (testImages != null && images == null) {
+            throw new IllegalArgumentException("--test-images needs --images (the training set)");
+        }
+        Checks.atLeast("--rbm-epochs", rbmEpochs, 1);
+        Checks.atLeast("--deep-belief-epochs", deepBeliefEpochs, 1);
+        if (!(deepBeliefLr > 0 && deepBeliefLr < 1)) {
+            throw new IllegalArgumentException("--deep-belief-lr must be in (0, 1), got " + deepBeliefLr);
+        }
         Checks.atLeast("--self-taught-iterations", selfTaughtIterations, 1);
         Checks.atLeast("--deep-epochs", deepEpochs, 1);
         Checks.atLeast("--deep-pretrain-epochs", deepPretrainEpochs, 0);
-        Checks.outputDirectory("--out", out, List.of("anchors.json", "*.png"), images, labels);
+        Checks.outputDirectory("--out", out, List.of("anchors.json", "*.png"), images, labels, testImages, testLabels);
         PrintWriter stdout = spec.commandLine().getOut();
         Files.createDirectories(out);
         Kernels k = Kernels.current();
@@ -102,8 +134,14 @@ final class AnchorsCommand implements Callable<Integer> {
                             all.height(), all.width(), 14, 2);
                 }
             }
-            FewLabel.Split split = PublishedAnchors.split(all, 0.2, seed);
-            try (Dataset train = all.subset("train", split.pool()); Dataset test = all.subset("test", split.test())) {
+            FewLabel.Split split = testImages == null ? PublishedAnchors.split(all, 0.2, seed) : null;
+            try (Dataset train = split == null ? all.subset("train", java.util.stream.IntStream.range(0, all.size()).toArray())
+                    : all.subset("train", split.pool());
+                 Dataset test = split == null ? Dataset.readIdx(testImages, testLabels) : all.subset("test", split.test())) {
+                if (test.features() != train.features()) {
+                    throw new IllegalArgumentException("--test-images: images of " + test.features() + " pixels, the training images have "
+                            + train.features());
+                }
                 String setup = String.format(Locale.ROOT, "%d train, %d test", train.size(), test.size());
                 if (only.contains("stacked")) {
                     PublishedAnchors.StackedSettings s = PublishedAnchors.StackedSettings.ufldl();
@@ -112,15 +150,34 @@ final class AnchorsCommand implements Callable<Integer> {
                     add(rows, "UFLDL stacked 784-200-200-10 before fine-tuning", "87.7%", 0.877, r.beforeFineTuning(), true, setup);
                     add(rows, "UFLDL stacked 784-200-200-10 after fine-tuning", "97.6%", 0.976, r.afterFineTuning(), true, setup);
                 }
+                Double pca = null;
                 if (only.contains("deep")) {
                     PublishedAnchors.DeepSettings s = PublishedAnchors.DeepSettings.hinton().withEpochs(deepPretrainEpochs, deepEpochs)
                             .withSeed(seed);
+                    long t = System.nanoTime();
                     try (PublishedAnchors.Deep r = PublishedAnchors.deep(train, test, s, k, reporter)) {
                         add(rows, "Hinton 784-1000-500-250-30: squared error per test image", "3.00", 3.00, r.autoencoderError(), false,
-                                setup + (deepPretrainEpochs > 0 ? ", pretrained" : ", random start"));
-                        add(rows, "PCA, 30 components: squared error per test image", "13.87", 13.87, r.pcaError(), false, setup);
-                        writeReconstructions(r, test);
+                                setup + (deepPretrainEpochs > 0 ? ", greedy AE pretraining" : ", random start") + seconds(t));
+                        pca = r.pcaError();
+                        writeReconstructions(r, test, "deep-reconstructions.png");
                     }
+                }
+                if (only.contains("deep-belief")) {
+                    PublishedAnchors.DeepSettings s = new PublishedAnchors.DeepSettings(PublishedAnchors.DeepSettings.hinton().hidden(),
+                            rbmEpochs, deepBeliefEpochs, deepBeliefLr, PublishedAnchors.DeepSettings.hinton().batch(), seed);
+                    long t = System.nanoTime();
+                    try (PublishedAnchors.Deep r = PublishedAnchors.deepBelief(train, test, s,
+                            DeepBelief.Settings.hinton().withEpochs(rbmEpochs).withSeed(seed), k, reporter, pca == null)) {
+                        add(rows, "Hinton 784-1000-500-250-30: squared error per test image", "3.00", 3.00, r.autoencoderError(), false,
+                                setup + ", RBM (deep-belief) pretraining" + seconds(t));
+                        if (pca == null) {
+                            pca = r.pcaError();
+                        }
+                        writeReconstructions(r, test, "deep-belief-reconstructions.png");
+                    }
+                }
+                if (pca != null) {
+                    add(rows, "PCA, 30 components: squared error per test image", "13.87", 13.87, pca, false, setup);
                 }
             }
         }
@@ -155,7 +212,11 @@ final class AnchorsCommand implements Callable<Integer> {
         }
     }
 
-    private void writeReconstructions(PublishedAnchors.Deep r, Dataset test) throws Exception {
+    private static String seconds(long t0) {
+        return String.format(Locale.ROOT, ", %.0f s", (System.nanoTime() - t0) * 1e-9);
+    }
+
+    private void writeReconstructions(PublishedAnchors.Deep r, Dataset test, String file) throws Exception {
         try (Workspace ws = new Workspace("pictures")) {
             int n = 10;
             Tensor pairs = ws.allocate(2 * n, test.features());
@@ -165,7 +226,7 @@ final class AnchorsCommand implements Callable<Integer> {
                 pairs.row(i).copyFrom(test.images().row(i));
                 pairs.row(n + i).copyFrom(recon.row(i));
             }
-            ImageGrid.images(out.resolve("deep-reconstructions.png"), pairs, test.height(), test.width(), n, 3);
+            ImageGrid.images(out.resolve(file), pairs, test.height(), test.width(), n, 3);
         }
     }
 

@@ -23,9 +23,9 @@ import picocli.CommandLine.Command;
         // bench is the bench module's (it carries the peers, such as ONNX Runtime); ./latent dispatches to it.
         footer = {"", "  bench gemm|train|encode|gan|kmeans [--json]",
                 "          Benchmarks beside their peers (./latent bench --help).",
-                "  spark encode|kmeans --master local[2] --input ... --output ...",
+                "  spark encode|kmeans|train --master local[2] --input ... --output ...",
                 "          latent's Spark ML stages on an embedded or cluster Spark (./latent spark --help)."},
-        subcommands = {DemoCommand.class, AnchorsCommand.class, TrainCommand.class, FewLabelCommand.class, EncodeCommand.class, ExportCommand.class, InfoCommand.class, ReportCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, AnchorsCommand.class, FramesCommand.class, TrainCommand.class, FewLabelCommand.class, EncodeCommand.class, ExportCommand.class, InfoCommand.class, ReportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -12,6 +12,7 @@ import dev.latent.loss.SoftmaxCrossEntropy;
 import dev.latent.loss.WeightDecay;
 import dev.latent.model.autoencoder.Autoencoder;
 import dev.latent.model.autoencoder.StackedAutoencoder;
+import dev.latent.model.rbm.DeepBelief;
 import dev.latent.nn.Dense;
 import dev.latent.nn.Sequential;
 import dev.latent.optim.Lbfgs;
@@ -254,18 +255,68 @@ public final class PublishedAnchors {
      * the deep network starts from random weights, which is what the paper shows to fail.
      */
     public static Deep deep(Dataset train, Dataset test, DeepSettings s, Kernels k, Reporter reporter) {
+        return deep(train, test, s, k, reporter, s.pretrainEpochs() > 0 ? ae -> pretrainGreedily(ae, train.images(), s, k, reporter) : null,
+                "deep autoencoder ", true);
+    }
+
+    /**
+     * The same deep autoencoder pretrained as in the paper: a stack of RBMs ({@link DeepBelief},
+     * Bernoulli hidden units, linear ones for the 30-unit code) trained greedily, unrolled into the
+     * encoder and the decoder (transposed weights), then fine-tuned exactly as {@link #deep}. With
+     * {@code pca} false the record's PCA error is NaN (the caller has it from {@link #deep}).
+     */
+    public static Deep deepBelief(Dataset train, Dataset test, DeepSettings s, DeepBelief.Settings rbm, Kernels k, Reporter reporter,
+                                  boolean pca) {
+        return deep(train, test, s, k, reporter, ae -> {
+            int n = train.size();
+            DeepBelief.Listener progress = new DeepBelief.Listener() {
+                TrainingListener current;
+                long t0;
+
+                @Override
+                public void layerStart(int layer, int visible, int hidden, boolean linear, int epochs) {
+                    current = reporter.training("RBM layer " + layer + " (" + visible + "-" + hidden + (linear ? ", linear hidden" : "") + ")");
+                    current.onStart(1, epochs, (n + rbm.batch() - 1) / rbm.batch(), n);
+                    t0 = System.nanoTime();
+                }
+
+                @Override
+                public void epoch(int layer, int epoch, int epochs, double err) {
+                    double seconds = (System.nanoTime() - t0) * 1e-9;
+                    current.onEpoch(new dev.latent.train.EpochResult(epoch, err, Double.NaN, seconds, n / Math.max(seconds, 1e-9), false));
+                    t0 = System.nanoTime();
+                }
+            };
+            try (DeepBelief dbn = DeepBelief.pretrain(train.images(), s.hidden(), true, rbm, k, progress)) {
+                dbn.unroll(ae.encoders(), decoders(ae, s.hidden().length));
+            }
+        }, "deep autoencoder (RBM-pretrained) ", pca);
+    }
+
+    private interface Pretraining {
+        void pretrain(Autoencoder ae) throws IOException;
+    }
+
+    /** The deep network's decoder layers, one per encoder layer i, mapping its hidden units back. */
+    private static List<Dense> decoders(Autoencoder deep, int layers) {
+        List<dev.latent.nn.Layer> net = deep.network().layers();
+        return IntStream.range(0, layers).mapToObj(i -> (Dense) net.get(2 * layers + 2 * (layers - 1 - i))).toList();
+    }
+
+    private static Deep deep(Dataset train, Dataset test, DeepSettings s, Kernels k, Reporter reporter, Pretraining pretraining,
+                             String name, boolean pca) {
         Autoencoder ae = Autoencoder.builder(train.features()).hidden(s.hidden()).activation(Activation.SIGMOID)
                 .codeActivation(Activation.IDENTITY).outputActivation(Activation.SIGMOID).loss("bce").maxBatch(s.batch())
                 .kernels(k).build().init(s.seed());
         try {
-            if (s.pretrainEpochs() > 0) {
-                pretrainGreedily(ae, train.images(), s, k, reporter);
+            if (pretraining != null) {
+                pretraining.pretrain(ae);
             }
             History h = ae.fit(train.images(), test.images(), Trainer.Config.of(s.epochs(), s.batch(), s.seed()), s.lr(),
-                    reporter.training("deep autoencoder " + train.features() + "-" + join(s.hidden())));
+                    reporter.training(name + train.features() + "-" + join(s.hidden())));
             int code = s.hidden()[s.hidden().length - 1];
-            return new Deep(train.size(), test.size(), squaredError(ae, test.images()), pcaError(train.images(), test.images(), code),
-                    squaredError(ae, train.images()), h, ae);
+            return new Deep(train.size(), test.size(), squaredError(ae, test.images()),
+                    pca ? pcaError(train.images(), test.images(), code) : Double.NaN, squaredError(ae, train.images()), h, ae);
         } catch (IOException e) {
             ae.close();
             throw new java.io.UncheckedIOException(e);

@@ -87,6 +87,13 @@ class HardeningTest {
                 Arguments.of(List.of("train", "--model", "autoencoder", "--epoch", "3"), "--epoch"),
                 Arguments.of(List.of("anchors", "--deep-epochs", "0"), "--deep-epochs"),
                 Arguments.of(List.of("anchors", "--self-taught-iterations", "-3"), "--self-taught-iterations"),
+                Arguments.of(List.of("anchors", "--rbm-epochs", "0"), "--rbm-epochs"),
+                Arguments.of(List.of("anchors", "--deep-belief-lr", "2"), "--deep-belief-lr"),
+                Arguments.of(List.of("anchors", "--only", "deep-belief", "--test-images", "t.idx"), "--test-images"),
+                Arguments.of(List.of("frames", "--digit-size", "20"), "--digit-size"),
+                Arguments.of(List.of("frames", "--hidden", "0"), "--hidden"),
+                Arguments.of(List.of("frames", "--speed", "-1"), "--speed"),
+                Arguments.of(List.of("frames", "--budgets", "10,-1"), "--budgets"),
                 Arguments.of(List.of("encode", "--model", "no-such.safetensors", "--output", "x.safetensors"), "no-such.safetensors"));
     }
 
