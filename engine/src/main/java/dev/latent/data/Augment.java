@@ -21,7 +21,7 @@ import java.util.SplittableRandom;
  *   <li>{@link #contrast}: out = clamp((v - mean) * gain + mean + bias, 0, 1) per channel, mean over the
  *       channel's pixels.</li>
  *   <li>{@link #elastic}: Simard et al. 2003: a displacement field of uniform(-1, 1) values smoothed by
- *       a Gaussian of {@code sigma} pixels, scaled by {@code alpha}, then out(q) = bilinear src(q + d(q)).</li>
+ *       a normalized Gaussian of {@code sigma} pixels, scaled by {@code alpha}, then out(q) = bilinear src(q + d(q)).</li>
  *   <li>{@link #crop}: copies the (C, ph, pw) window at (y0, x0) of an image (inside it).</li>
  * </ul>
  */
@@ -129,7 +129,8 @@ public final class Augment {
 
     /**
      * A displacement field for {@link #elastic}: H*W uniform(-1, 1) draws, smoothed by a separable
-     * Gaussian of {@code sigma} pixels (radius ceil(3 sigma), zero outside), times {@code alpha}.
+     * normalized Gaussian of {@code sigma} pixels (radius ceil(3 sigma), zero outside), times
+     * {@code alpha} (Simard et al.'s scale: alpha 34 with sigma 4 moves digit pixels by about 1-2 pixels).
      */
     public static float[] displacement(int h, int w, double alpha, double sigma, SplittableRandom rnd) {
         if (!(sigma > 0) || !(alpha >= 0)) {
@@ -141,8 +142,13 @@ public final class Augment {
         }
         int r = (int) Math.ceil(3 * sigma);
         double[] g = new double[2 * r + 1];
+        double total = 0;
         for (int k = -r; k <= r; k++) {
             g[k + r] = Math.exp(-k * k / (2 * sigma * sigma));
+            total += g[k + r];
+        }
+        for (int k = 0; k < g.length; k++) {
+            g[k] /= total;
         }
         double[] tmp = new double[h * w];
         for (int y = 0; y < h; y++) {

@@ -181,7 +181,9 @@ class AugmentTest {
             for (int i = 0; i < img.length; i++) {
                 err = Math.max(err, Math.abs(img[i] - back.get(i)));
             }
-            assertEquals(0, err, 0.03, "round trip error " + err);
+            // bilinear interpolation errs by at most (1/8)(|f_yy| + |f_xx|) per pass; for this blob that is
+            // (1/8)(2/9) = 0.028, so two passes stay within 0.056 (measured 0.045)
+            assertEquals(0, err, 0.056, "round trip error " + err);
             // and the rotated blob's centre of mass turned by 0.4 rad about the image centre
             double my = 0;
             double mx = 0;
@@ -235,9 +237,9 @@ class AugmentTest {
         int h = 4 + r.nextInt(16);
         int w = 4 + r.nextInt(16);
         double[] img = randomImage(r, h * w);
-        float[] dy = Augment.displacement(h, w, 2.0, 1.5, new SplittableRandom(seed));
-        float[] dx = Augment.displacement(h, w, 2.0, 1.5, new SplittableRandom(~seed));
-        assertArrayEquals(dy, Augment.displacement(h, w, 2.0, 1.5, new SplittableRandom(seed)), "same seed, same field");
+        float[] dy = Augment.displacement(h, w, 20.0, 1.5, new SplittableRandom(seed));
+        float[] dx = Augment.displacement(h, w, 20.0, 1.5, new SplittableRandom(~seed));
+        assertArrayEquals(dy, Augment.displacement(h, w, 20.0, 1.5, new SplittableRandom(seed)), "same seed, same field");
         try (Workspace ws = new Workspace("augment-test")) {
             Tensor src = ws.of(floats(img), 1, h * w);
             Tensor dst = ws.allocate(1, h * w);
@@ -266,7 +268,7 @@ class AugmentTest {
     /** A policy draws its parameters from the generator only: the same seed gives the same bits, another seed others. */
     @Test
     void policyIsReproducible() {
-        Augment.Policy p = Augment.Policy.digits(3, 15, 0.15).withElastic(2, 4);
+        Augment.Policy p = Augment.Policy.digits(3, 15, 0.15).withElastic(34, 4);
         SplittableRandom r = new SplittableRandom(11);
         float[] imgs = floats(randomImage(r, 5 * 784));
         try (Workspace ws = new Workspace("augment-test")) {

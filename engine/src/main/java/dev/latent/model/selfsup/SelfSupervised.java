@@ -100,20 +100,21 @@ public final class SelfSupervised implements FeatureExtractor {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
-    public static final Param<int[]> CHANNELS = Param.ints("channels", new int[] {32, 64, 128}, 1, 4096,
+    public static final Param<int[]> CHANNELS = Param.ints("channels", new int[] {16, 32, 64}, 1, 4096,
             "output channels of the encoder's conv levels (3x3, batch norm, relu; 2x2 max pool between levels)");
     public static final Param<Integer> POOL = Param.integer("pool", 1, 1, 64,
-            "the encoder's last maps are average-pooled to a pool x pool grid (1: global)");
+            "the encoder's last maps are average-pooled to a pool x pool grid (1: global; contrastive and exemplar: 7, the"
+                    + " 7x7 maps of 28x28 digits unpooled)");
     public static final Param<Integer> HIDDEN = Param.integer("hidden", 256, 1, 1 << 16, "hidden units of the pretext head");
     public static final Param<Integer> DIM = Param.integer("dim", 64, 1, 1 << 16, "contrastive: projection size");
     public static final Param<Double> TEMPERATURE = Param.real("temperature", 0.2, 1e-3, 100, "contrastive: NT-Xent temperature");
     public static final Param<Integer> CLASSES = Param.integer("classes", 4000, 2, 1 << 20,
             "exemplar: surrogate classes (the first N training images; fewer images: all of them)");
-    public static final Param<Double> SHIFT = Param.real("shift", 3.0, 0, 64, "augmentation: largest shift in pixels per axis");
+    public static final Param<Double> SHIFT = Param.real("shift", 4.0, 0, 64, "augmentation: largest shift in pixels per axis");
     public static final Param<Double> ROTATION = Param.real("rotation", 15.0, 0, 180, "augmentation: largest rotation in degrees");
-    public static final Param<Double> SCALE = Param.real("scale", 0.15, 0, 0.9, "augmentation: scale in 1 +- scale");
+    public static final Param<Double> SCALE = Param.real("scale", 0.2, 0, 0.9, "augmentation: scale in 1 +- scale");
     public static final Param<Double> ELASTIC = Param.real("elastic", 0.0, 0, 100,
-            "augmentation: elastic distortion alpha in pixels (0: none; sigma 4)");
+            "augmentation: elastic distortion alpha (Simard et al.: 34; sigma 4; 0: none)");
     public static final Param<Double> GAIN = Param.real("gain", 0.7, 0.05, 1, "augmentation: contrast gain in [gain, 1/gain]");
     public static final Param<Integer> PATCH = Param.integer("patch", 10, 3, 1 << 12, "patch-position: patch side P");
     public static final Param<Integer> GRID = Param.integer("grid", 9, 1, 1 << 12, "patch-position: grid step S (patches at 0, S, 2S)");
@@ -125,8 +126,8 @@ public final class SelfSupervised implements FeatureExtractor {
     /** The --set keys of each kind. */
     public static Hyperparameters hyperparameters(Pretext p) {
         return switch (p) {
-            case CONTRASTIVE -> Hyperparameters.of(CHANNELS, POOL, HIDDEN, DIM, TEMPERATURE).plus(AUGMENT).plus(WEIGHT_DECAY);
-            case EXEMPLAR -> Hyperparameters.of(CHANNELS, POOL, HIDDEN, CLASSES).plus(AUGMENT).plus(WEIGHT_DECAY);
+            case CONTRASTIVE -> Hyperparameters.of(CHANNELS, POOL.withDefault(7), HIDDEN, DIM, TEMPERATURE).plus(AUGMENT).plus(WEIGHT_DECAY);
+            case EXEMPLAR -> Hyperparameters.of(CHANNELS, POOL.withDefault(7), HIDDEN, CLASSES).plus(AUGMENT).plus(WEIGHT_DECAY);
             case PATCH_POSITION -> Hyperparameters.of(CHANNELS, POOL, HIDDEN, PATCH, GRID, JITTER, WEIGHT_DECAY);
         };
     }
