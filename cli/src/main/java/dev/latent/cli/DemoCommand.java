@@ -72,7 +72,7 @@ final class DemoCommand implements Callable<Integer> {
             description = "Pretraining epochs per stacked layer; 0 leaves the stack out (default: ${DEFAULT-VALUE}).")
     int stackEpochs;
 
-    @Option(names = "--selfsup-epochs", defaultValue = "3",
+    @Option(names = "--selfsup-epochs", defaultValue = "2",
             description = "Epochs of the contrastive (SimCLR-style) conv encoder; 0 leaves it out (default: ${DEFAULT-VALUE}).")
     int selfsupEpochs;
 
