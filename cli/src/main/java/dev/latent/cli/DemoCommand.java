@@ -11,6 +11,8 @@ import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
 import dev.latent.model.autoencoder.Autoencoder;
 import dev.latent.model.autoencoder.StackedAutoencoder;
+import dev.latent.model.selfsup.SelfSupervised;
+import dev.latent.model.selfsup.SelfSupervised.Pretext;
 import dev.latent.nn.Corruption;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
@@ -70,6 +72,10 @@ final class DemoCommand implements Callable<Integer> {
             description = "Pretraining epochs per stacked layer; 0 leaves the stack out (default: ${DEFAULT-VALUE}).")
     int stackEpochs;
 
+    @Option(names = "--selfsup-epochs", defaultValue = "2",
+            description = "Epochs of the contrastive (SimCLR-style) conv encoder; 0 leaves it out (default: ${DEFAULT-VALUE}).")
+    int selfsupEpochs;
+
     @Option(names = "--budgets", split = ",", defaultValue = "1,10,100", description = "Labels per class (default: ${DEFAULT-VALUE}).")
     List<Integer> budgets;
 
@@ -88,6 +94,7 @@ final class DemoCommand implements Callable<Integer> {
         Checks.atLeast("--epochs", epochs, 1);
         Checks.allAtLeast("--stack", stackSizes, 1);
         Checks.atLeast("--stack-epochs", stackEpochs, 0);
+        Checks.atLeast("--selfsup-epochs", selfsupEpochs, 0);
         Checks.allAtLeast("--budgets", budgets, 1);
         Checks.atLeast("--draws", draws, 1);
         Checks.between("--test-fraction", testFraction, 0, 1);
@@ -106,7 +113,7 @@ final class DemoCommand implements Callable<Integer> {
                         all.name(), pool.size(), test.size(), k.name());
                 // The ETA of the run: the training of the three models, in sample-epochs (the few-label part follows).
                 ConsoleProgress.Run run = new ConsoleProgress.Run((double) pool.size()
-                        * (epochs + (corruption != null ? epochs : 0) + (long) stackEpochs * stackSizes.length));
+                        * (epochs + (corruption != null ? epochs : 0) + (long) stackEpochs * stackSizes.length + 30L * selfsupEpochs));
                 Autoencoder sae = Autoencoder.builder(all.features()).hidden(hidden).activation(Activation.SIGMOID)
                         .klSparsity(0.1, 3).weightDecay(3e-3).maxBatch(128).kernels(k).build().init(seed);
                 History h;
@@ -120,7 +127,11 @@ final class DemoCommand implements Callable<Integer> {
                 Autoencoder dae = corruption == null ? null : Autoencoder.builder(all.features()).hidden(hidden)
                         .activation(Activation.SIGMOID).denoising(corruption).weightDecay(3e-3).maxBatch(128).kernels(k).build()
                         .init(seed + 1);
-                try (sae; dae; StackedAutoencoder stack = new StackedAutoencoder(all.features(), stackSizes, Activation.SIGMOID, 0.1, 3,
+                SelfSupervised contrastive = selfsupEpochs == 0 || all.height() != all.width() ? null
+                        : new SelfSupervised(new SelfSupervised.Config(Pretext.CONTRASTIVE, new int[] {1, all.height(), all.width()},
+                                SelfSupervised.hyperparameters(Pretext.CONTRASTIVE).parse(Map.of(), "demo"), 128), k)
+                                .init(seed);
+                try (sae; dae; contrastive; StackedAutoencoder stack = new StackedAutoencoder(all.features(), stackSizes, Activation.SIGMOID, 0.1, 3,
                         3e-3, k)) {
                     writePictures(sae, test, h);
                     sae.save(out.resolve("model.safetensors"), dev.latent.io.ModelFile.provenance(Main.version(), seed,
@@ -132,6 +143,9 @@ final class DemoCommand implements Callable<Integer> {
                     if (stackEpochs > 0) {
                         stack.pretrain(pool.images(), Trainer.Config.of(stackEpochs, 128, seed), 3e-3,
                                 new ConsoleProgress("stacked autoencoder " + all.features() + "-" + join(stackSizes), run));
+                    }
+                    if (contrastive != null) {
+                        contrastive.fit(pool.images(), selfsupEpochs, 3e-3, seed, new ConsoleProgress("contrastive conv encoder", run));
                     }
                     int[] testLabels = test.labels();
                     int classes = all.classes();
@@ -157,6 +171,10 @@ final class DemoCommand implements Callable<Integer> {
                                 return c.accuracy(test.images(), testLabels);
                             }
                         }));
+                    }
+                    if (contrastive != null) {
+                        rows.add(new FewLabel.Row("softmax on contrastive (SimCLR-style) conv encoder features", "contrastive",
+                                FewLabel.frozen(contrastive, pool.images(), test.images(), testLabels, classes, k, ws)));
                     }
                     List<FewLabel.Result> results = FewLabel.run(pool.labels(), budgets.stream().mapToInt(Integer::intValue).toArray(), draws,
                             rows, line -> System.err.println("demo: " + line));

@@ -2,6 +2,7 @@ package dev.latent.cli;
 
 import dev.latent.data.Dataset;
 import dev.latent.model.Hyperparameters;
+import dev.latent.model.selfsup.SelfSupervised.Pretext;
 import dev.latent.nn.Corruption;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -22,7 +23,8 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Every model kind; a new kind is one more entry. */
     static final List<TrainJob> JOBS = List.of(new AutoencoderJob(), new ConvAutoencoderJob(), new ResidualAutoencoderJob(),
-            new StackedJob(), new GanJob(), new KMeansJob(), new HebbianJob(), new RbmJob());
+            new StackedJob(), new GanJob(), new KMeansJob(), new HebbianJob(), new RbmJob(),
+            new SelfSupervisedJob(Pretext.CONTRASTIVE), new SelfSupervisedJob(Pretext.EXEMPLAR), new SelfSupervisedJob(Pretext.PATCH_POSITION));
 
     /** The options every kind reads; {@code set} holds its {@code --set} values, checked against its keys. */
     record Options(String model, Path images, Path labels, Path out, int epochs, int batch, double lr, long seed,

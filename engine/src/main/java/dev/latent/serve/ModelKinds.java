@@ -14,6 +14,8 @@ import dev.latent.model.hebbian.Hebbian;
 import dev.latent.model.kmeans.KMeansFeatures;
 import dev.latent.model.kmeans.KMeansStack;
 import dev.latent.model.rbm.Rbm;
+import dev.latent.model.selfsup.SelfSupervised;
+import dev.latent.model.selfsup.SelfSupervised.Pretext;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -45,7 +47,10 @@ public final class ModelKinds {
             new Kind(KMeansFeatures.KIND, false, KMeansStack::load, "quadrant-pooled k-means encodings (one or two layers)"),
             new Kind(Gan.KIND, false, Gan::load, "the discriminator's pooled hidden activations"),
             new Kind(Hebbian.KIND, false, (file, kernels) -> Hebbian.load(file), "the projections W (x - mean)"),
-            new Kind(Rbm.KIND, false, Rbm::load, "the hidden probabilities p(h=1|v)"));
+            new Kind(Rbm.KIND, false, Rbm::load, "the hidden probabilities p(h=1|v)"),
+            new Kind(Pretext.CONTRASTIVE.kind(), false, SelfSupervised::load, "the conv encoder's pooled output (before the projection head)"),
+            new Kind(Pretext.EXEMPLAR.kind(), false, SelfSupervised::load, "the conv encoder's pooled output (before the surrogate-class head)"),
+            new Kind(Pretext.PATCH_POSITION.kind(), false, SelfSupervised::load, "the conv encoder's outputs on a 3x3 grid of patches"));
 
     private ModelKinds() {
     }
