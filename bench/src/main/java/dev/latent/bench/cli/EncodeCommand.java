@@ -113,7 +113,7 @@ final class EncodeCommand implements Callable<Integer> {
                 for (var p : ae.network().params()) {
                     if (p.decay()) {
                         for (long i = 0; i < p.value().size(); i++) {
-                            p.value().set(i, Float.intBitsToFloat(roundedBits(p.value().get(i))));
+                            p.value().set(i, PackedDense.roundToBfloat16(p.value().get(i)));
                         }
                     }
                 }
@@ -180,12 +180,6 @@ final class EncodeCommand implements Callable<Integer> {
         t.putTime(r, "us_per_call", 1e6, 1);
         t.putRate(r, "samples_per_s", batch, 1);
         return t.putStats(r.put("correct", true));
-    }
-
-    /** The bits of v rounded to bfloat16 (to nearest, ties to even) and widened back. */
-    private static int roundedBits(float v) {
-        int bits = Float.floatToRawIntBits(v);
-        return ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16) << 16;
     }
 
     private void measureLatent(Report report, Kernels k, Path model, float[] x, EncodeCheck check, PackedDense.Storage weights)
