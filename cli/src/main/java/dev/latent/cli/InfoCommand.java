@@ -18,10 +18,19 @@ final class InfoCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Option(names = "--json", description = "One JSON object instead of the text: latent, jdk, cores,"
+            + " threads, kernels (chosen, requested) and providers (name, priority, available, reason or details).")
+    boolean json;
+
     @Override
     public void run() {
         PrintWriter out = spec.commandLine().getOut();
         Kernels chosen = Kernels.current();
+        if (json) {
+            out.println(json(chosen));
+            out.flush();
+            return;
+        }
         out.printf("latent      %s%n", Main.version());
         out.printf("jdk         %s (%s)%n", Runtime.version(), System.getProperty("java.vm.name"));
         out.printf("cores       %d available, kernel threads %d%n",
@@ -42,6 +51,40 @@ final class InfoCommand implements Runnable {
             out.printf("  %-9s priority %3d  %s%n", p.name(), p.priority(), details);
         }
         out.flush();
+    }
+
+    /** What the text says, as one JSON object (for scripts and bench rows). */
+    static String json(Kernels chosen) {
+        com.fasterxml.jackson.databind.ObjectMapper m = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode root = m.createObjectNode();
+        root.put("latent", Main.version());
+        root.put("jdk", Runtime.version().toString());
+        root.put("vm", System.getProperty("java.vm.name"));
+        root.put("cores", Runtime.getRuntime().availableProcessors());
+        root.put("threads", KernelThreads.count());
+        root.put("kernels", chosen.name());
+        root.put("requested", KernelRegistry.requested());
+        com.fasterxml.jackson.databind.node.ArrayNode providers = root.putArray("providers");
+        for (KernelProvider p : KernelRegistry.providers()) {
+            com.fasterxml.jackson.databind.node.ObjectNode n = providers.addObject();
+            n.put("name", p.name());
+            n.put("priority", p.priority());
+            Optional<String> why = p.unavailableReason();
+            if (why.isPresent()) {
+                n.put("available", false);
+                n.put("reason", why.get());
+                continue;
+            }
+            try {
+                com.fasterxml.jackson.databind.node.ObjectNode d = n.put("available", true).putObject("details");
+                KernelRegistry.load(p.name()).details().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                        .forEach(e -> d.put(e.getKey(), e.getValue()));
+            } catch (RuntimeException | LinkageError e) {
+                n.put("available", false);
+                n.put("reason", "failed to start: " + e.getMessage());
+            }
+        }
+        return root.toString();
     }
 
     private static String format(Map<String, String> details) {
