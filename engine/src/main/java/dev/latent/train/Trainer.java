@@ -33,9 +33,18 @@ import java.util.SplittableRandom;
  */
 public final class Trainer {
 
-    /** What to run. {@code patience} 0 disables early stopping; null paths disable metrics / checkpoints. */
-    public record Config(int epochs, int batchSize, long seed, int patience, Path metrics, Path checkpoint, boolean resume) {
+    /**
+     * What to run. {@code patience} 0 disables early stopping; null paths disable metrics / checkpoints.
+     * {@code firstEpoch} (default 1) starts at a later epoch of the same schedule: epochs firstEpoch ..
+     * epochs run, each shuffled as in a run from epoch 1, so a caller that keeps the network and the
+     * optimizer between calls (data-parallel rounds) continues one run exactly.
+     */
+    public record Config(int epochs, int batchSize, long seed, int patience, Path metrics, Path checkpoint, boolean resume,
+                         int firstEpoch) {
         public Config {
+            if (firstEpoch < 1 || firstEpoch > Math.max(epochs, 1)) {
+                throw new IllegalArgumentException("first epoch must be in [1, " + epochs + "], got " + firstEpoch);
+            }
             if (epochs < 1) {
                 throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
             }
@@ -48,19 +57,24 @@ public final class Trainer {
         }
 
         public static Config of(int epochs, int batchSize, long seed) {
-            return new Config(epochs, batchSize, seed, 0, null, null, false);
+            return new Config(epochs, batchSize, seed, 0, null, null, false, 1);
         }
 
         public Config withPatience(int p) {
-            return new Config(epochs, batchSize, seed, p, metrics, checkpoint, resume);
+            return new Config(epochs, batchSize, seed, p, metrics, checkpoint, resume, firstEpoch);
         }
 
         public Config withMetrics(Path p) {
-            return new Config(epochs, batchSize, seed, patience, p, checkpoint, resume);
+            return new Config(epochs, batchSize, seed, patience, p, checkpoint, resume, firstEpoch);
         }
 
         public Config withCheckpoint(Path p, boolean resumeFromIt) {
-            return new Config(epochs, batchSize, seed, patience, metrics, p, resumeFromIt);
+            return new Config(epochs, batchSize, seed, patience, metrics, p, resumeFromIt, firstEpoch);
+        }
+
+        /** Only epoch {@code epoch} of this schedule (1-based), shuffled as it would be in the whole run. */
+        public Config onlyEpoch(int epoch) {
+            return new Config(epoch, batchSize, seed, patience, metrics, checkpoint, resume, epoch);
         }
     }
 
@@ -90,7 +104,7 @@ public final class Trainer {
         int batch = Math.min(config.batchSize(), net.maxBatch());
         int batches = (n + batch - 1) / batch;
         List<EpochResult> results = new ArrayList<>();
-        int firstEpoch = 1;
+        int firstEpoch = config.firstEpoch();
         double best = Double.POSITIVE_INFINITY;
         int sinceBest = 0;
         if (config.checkpoint() != null && config.resume() && Files.exists(config.checkpoint())) {

@@ -39,18 +39,23 @@ import org.apache.spark.storage.StorageLevel;
 /**
  * Data-parallel training of latent's (dense, sparse) autoencoder as a Spark ML Estimator, by parameter
  * averaging (DL4J's scheme): each round broadcasts the current model file; every partition trains a copy
- * on its own shard for one local epoch (H = shard rows / batchSize Adam steps, shuffled from a seed of
- * (seed, round, partition)); the driver averages the partitions' parameters weighted by their rows, in
- * partition order, and measures the averaged model's reconstruction loss over all partitions.
+ * on its own shard for one local epoch (H = shard rows / batchSize Adam steps; round r is epoch r + 1 of
+ * the partition's schedule, shuffled from (seed of the partition, r + 1)); the driver averages the
+ * partitions' parameters and Adam moments weighted by their rows, in partition order, and measures the
+ * averaged model's reconstruction loss over all partitions.
  *
  * <p>Why averaging and not a gradient sum per step: a step's gradient is as large as the model (784 x 64
  * x 2 floats here; 3 MB for 784-1000) and one {@code treeAggregate} per step costs a Spark job (tens of
  * milliseconds) against a sub-millisecond step; averaging every H steps moves the same bytes once per round.
  *
- * <p>Optimizer state: each round starts a fresh Adam on every worker (moments zero, bias correction from
- * step 1); moments are not averaged or carried (they would double the bytes per round and, averaged, no
- * longer belong to the averaged parameters). With one partition averaging is the identity (n x theta / n
- * is exact in double), so the run is single-machine training restarting Adam every epoch.
+ * <p>Optimizer state: carried. Each round broadcasts the averaged Adam moments (m and v, weighted by rows
+ * like the parameters, as DL4J averages its updater state) and the step count (the largest of the
+ * partitions' after the round, for Adam's bias correction), and every worker continues from them. That
+ * triples the bytes per round against parameters alone, and an averaged v is only an estimate for the
+ * averaged parameters; but a restart every round zeroes the moments and repeats the large first steps
+ * of bias correction, so the run would no longer be the single-machine run. With one partition every
+ * average is the identity (n x a / n is exact in double for a float a), so the run is single-machine
+ * training ({@code Autoencoder.fit} over the same epochs with the partition's seed) bit for bit.
  *
  * <p>Checkpoints: with {@link #checkpointDir()} set, after each round the averaged model file and
  * {@code round.json} (round, losses) are written atomically; a fit finding them resumes at the next round,
@@ -156,16 +161,23 @@ public final class LatentAutoencoder extends Estimator<LatentEncoderModel> imple
     record Shard(int index, int rows, float[] values) implements Serializable {
     }
 
-    /** A partition's contribution to a round: rows and parameters (or a loss sum). */
-    record Contribution(long rows, double[] weighted, double lossSum) implements Serializable {
+    /** A partition's contribution to a round: rows, parameters and Adam moments times rows, steps after the round (or a loss sum). */
+    record Contribution(long rows, double[] weighted, double[] moments, long steps, double lossSum) implements Serializable {
         Contribution add(Contribution o) {
             if (weighted != null) {
                 for (int i = 0; i < weighted.length; i++) {
                     weighted[i] += o.weighted[i];
                 }
+                for (int i = 0; i < moments.length; i++) {
+                    moments[i] += o.moments[i];
+                }
             }
-            return new Contribution(rows + o.rows, weighted, lossSum + o.lossSum);
+            return new Contribution(rows + o.rows, weighted, moments, Math.max(steps, o.steps), lossSum + o.lossSum);
         }
+    }
+
+    /** The optimizer state every worker starts a round from: Adam's moments (m then v; null: fresh) and its step count. */
+    record AdamState(float[] moments, long steps) implements Serializable {
     }
 
     /** Fits on rows of {@code inputSize} values; see the class comment. */
@@ -202,12 +214,16 @@ public final class LatentAutoencoder extends Estimator<LatentEncoderModel> imple
             byte[] bytes;
             List<Double> losses = new ArrayList<>();
             int first = 0;
+            AdamState state = new AdamState(null, 0);
             if (ckpt != null && Files.isRegularFile(ckpt.resolve("round.json"))) {
                 String json = Files.readString(ckpt.resolve("round.json"));
                 com.fasterxml.jackson.databind.JsonNode j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
                 first = j.get("round").asInt() + 1;
                 j.get("losses").forEach(v -> losses.add(v.asDouble()));
                 bytes = Files.readAllBytes(ckpt.resolve(j.get("model").asText()));
+                if (j.has("adam")) {
+                    state = new AdamState(readFloats(ckpt.resolve(j.get("adam").asText())), j.get("steps").asLong());
+                }
             } else {
                 bytes = initial(inputSize, $(hidden), seedValue);
             }
@@ -216,14 +232,21 @@ public final class LatentAutoencoder extends Estimator<LatentEncoderModel> imple
             int ran = 0;
             for (int r = first; r < rounds; r++) {
                 Broadcast<byte[]> model = jsc.broadcast(bytes);
-                int round = r;
-                Contribution sum = FixedOrderTree.reduce(shards.map(s -> train(model.value(), s, inputSize, batch, lr,
-                        roundSeed(seedValue, round, s.index()))), Contribution::add);
+                Broadcast<AdamState> adamState = jsc.broadcast(state);
+                int epoch = r + 1;
+                Contribution sum = FixedOrderTree.reduce(shards.map(s -> train(model.value(), adamState.value(), s, inputSize, batch, lr,
+                        partitionSeed(seedValue, s.index()), epoch)), Contribution::add);
                 model.destroy();
+                adamState.destroy();
                 float[] avg = new float[sum.weighted().length];
                 for (int i = 0; i < avg.length; i++) {
                     avg[i] = (float) (sum.weighted()[i] / sum.rows());
                 }
+                float[] moments = new float[sum.moments().length];
+                for (int i = 0; i < moments.length; i++) {
+                    moments[i] = (float) (sum.moments()[i] / sum.rows());
+                }
+                state = new AdamState(moments, sum.steps());
                 paramBytes = (long) avg.length * Float.BYTES;
                 bytes = withParameters(bytes, avg);
                 Broadcast<byte[]> averaged = jsc.broadcast(bytes);
@@ -232,7 +255,7 @@ public final class LatentAutoencoder extends Estimator<LatentEncoderModel> imple
                 losses.add(loss.lossSum() / loss.rows());
                 ran++;
                 if (ckpt != null) {
-                    checkpoint(ckpt, r, losses, bytes);
+                    checkpoint(ckpt, r, losses, bytes, state);
                 }
             }
             double perRound = ran == 0 ? 0 : (System.nanoTime() - t0) * 1e-9 / ran;
@@ -246,9 +269,9 @@ public final class LatentAutoencoder extends Estimator<LatentEncoderModel> imple
         }
     }
 
-    /** The seed of partition p's shuffle in round r. */
-    static long roundSeed(long seed, int round, int p) {
-        return seed + 1_000_003L * round + 0x9E3779B97F4A7C15L * p;
+    /** The seed of partition p's schedule (its shuffle of round r is epoch r + 1's); partition 0 has the fit's own seed. */
+    static long partitionSeed(long seed, int p) {
+        return seed + 0x9E3779B97F4A7C15L * p;
     }
 
     /** The initial model file: latent's autoencoder (its defaults: sigmoid, KL sparsity) with {@code hidden} sizes. */
@@ -286,24 +309,43 @@ public final class LatentAutoencoder extends Estimator<LatentEncoderModel> imple
         }
     }
 
-    /** One local epoch on the shard; returns rows x parameters (in double) for the weighted average. */
-    static Contribution train(byte[] model, Shard s, int inputSize, int batch, double lr, long seed) throws IOException {
-        try (Autoencoder ae = load(model); Arena arena = Arena.ofShared()) {
-            Tensor x = LatentKMeans.wrap(arena, s.values(), s.rows(), inputSize);
-            ae.fit(x, null, Trainer.Config.of(1, batch, seed), lr, null);
-            float[] theta = ae.network().slab().values().toArray();
-            double[] w = new double[theta.length];
-            for (int i = 0; i < theta.length; i++) {
-                w[i] = (double) s.rows() * theta[i];
+    /**
+     * Epoch {@code epoch} of the partition's schedule on its shard, from the round's model and Adam state;
+     * returns rows x parameters and rows x moments (in double) for the weighted averages, and Adam's steps.
+     */
+    static Contribution train(byte[] model, AdamState state, Shard s, int inputSize, int batch, double lr, long seed, int epoch)
+            throws IOException {
+        try (Autoencoder ae = load(model); dev.latent.optim.Adam adam = ae.adam(lr); Arena arena = Arena.ofShared()) {
+            if (state.moments() != null) {
+                adam.state().copyFrom(state.moments());
+                adam.setSteps(state.steps());
             }
-            return new Contribution(s.rows(), w, 0);
+            Tensor x = LatentKMeans.wrap(arena, s.values(), s.rows(), inputSize);
+            ae.fit(x, null, Trainer.Config.of(epoch, batch, seed).onlyEpoch(epoch), adam, null);
+            return new Contribution(s.rows(), times(s.rows(), ae.network().slab().values().toArray()),
+                    times(s.rows(), adam.state().toArray()), adam.steps(), 0);
         }
+    }
+
+    private static double[] times(long rows, float[] values) {
+        double[] w = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            w[i] = (double) rows * values[i];
+        }
+        return w;
+    }
+
+    static float[] readFloats(Path file) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(file)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        float[] v = new float[b.remaining() / Float.BYTES];
+        b.asFloatBuffer().get(v);
+        return v;
     }
 
     static Contribution loss(byte[] model, Shard s, int inputSize) throws IOException {
         try (Autoencoder ae = load(model); Arena arena = Arena.ofShared()) {
             Tensor x = LatentKMeans.wrap(arena, s.values(), s.rows(), inputSize);
-            return new Contribution(s.rows(), null, ae.reconstructionLoss(x) * s.rows());
+            return new Contribution(s.rows(), null, null, 0, ae.reconstructionLoss(x) * s.rows());
         }
     }
 
@@ -312,13 +354,20 @@ public final class LatentAutoencoder extends Estimator<LatentEncoderModel> imple
      * atomic rename), then deletes the previous round's model: a crash at any point leaves a round.json whose
      * model is there and belongs to it.
      */
-    private static void checkpoint(Path dir, int round, List<Double> losses, byte[] bytes) throws IOException {
+    private static void checkpoint(Path dir, int round, List<Double> losses, byte[] bytes, AdamState state) throws IOException {
         Files.createDirectories(dir);
         String name = "model-" + round + ".safetensors";
         Path m = Files.createTempFile(dir, "model", ".tmp");
         Files.write(m, bytes);
         Files.move(m, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        StringBuilder j = new StringBuilder("{\"round\":").append(round).append(",\"model\":\"").append(name).append("\",\"losses\":[");
+        String adam = "adam-" + round + ".f32";
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(state.moments().length * Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(state.moments());
+        Path a = Files.createTempFile(dir, "adam", ".tmp");
+        Files.write(a, b.array());
+        Files.move(a, dir.resolve(adam), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        StringBuilder j = new StringBuilder("{\"round\":").append(round).append(",\"model\":\"").append(name)
+                .append("\",\"adam\":\"").append(adam).append("\",\"steps\":").append(state.steps()).append(",\"losses\":[");
         for (int i = 0; i < losses.size(); i++) {
             j.append(i == 0 ? "" : ",").append(Double.toString(losses.get(i)));
         }
@@ -327,5 +376,6 @@ public final class LatentAutoencoder extends Estimator<LatentEncoderModel> imple
         Files.writeString(t, j, StandardCharsets.UTF_8);
         Files.move(t, dir.resolve("round.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         Files.deleteIfExists(dir.resolve("model-" + (round - 1) + ".safetensors"));
+        Files.deleteIfExists(dir.resolve("adam-" + (round - 1) + ".f32"));
     }
 }

@@ -2,6 +2,7 @@ package dev.latent.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.latent.data.Dataset;
@@ -70,6 +71,25 @@ class TrainerTest {
             }
             return net.slab().values().toArray();
         }
+    }
+
+    /**
+     * {@code Config.onlyEpoch(e)} for e = 1 .. 3, one call each with the same network and optimizer (what a
+     * data-parallel round does), continues one run: the parameters equal a 3-epoch run's bit for bit.
+     * An epoch run out of place (epoch 1's shuffle again) would differ.
+     */
+    @Test
+    void epochByEpochCallsContinueOneRun() throws Exception {
+        float[] whole = train(3, null, false, null);
+        try (Sequential net = net(); Adam adam = Adam.of(net.slab(), 3e-3)) {
+            net.init(11);
+            for (int e = 1; e <= 3; e++) {
+                new Trainer(Trainer.Config.of(3, 100, 5).onlyEpoch(e), null)
+                        .fit(net, Mse.halfSumPerSample(), adam, new WeightDecay(1e-4), x, x, null, null);
+            }
+            assertArrayEquals(whole, net.slab().values().toArray(), "three one-epoch calls vs one three-epoch run");
+        }
+        assertThrows(IllegalArgumentException.class, () -> new Trainer.Config(2, 100, 5, 0, null, null, false, 3));
     }
 
     @Test

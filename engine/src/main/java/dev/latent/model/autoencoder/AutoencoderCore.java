@@ -282,13 +282,26 @@ public abstract sealed class AutoencoderCore<M extends AutoencoderCore<M>> imple
      * seeded by (config seed, e), so a resumed run corrupts exactly as an uninterrupted one.
      */
     public History fit(Tensor x, Tensor validation, Trainer.Config config, double lr, TrainingListener listener) throws IOException {
+        try (Adam adam = adam(lr)) {
+            return fit(x, validation, config, adam, listener);
+        }
+    }
+
+    /** A fresh Adam (lr, betas 0.9 / 0.999, eps 1e-8) on this model's parameters, as {@link #fit} uses; the caller closes it. */
+    public Adam adam(double lr) {
+        return new Adam(net.slab(), LearningRate.constant(lr), 0.9, 0.999, 1e-8, 0);
+    }
+
+    /**
+     * {@link #fit} with the caller's optimizer (from {@link #adam}), whose state (moments and step count)
+     * carries over between calls: with {@link Trainer.Config#onlyEpoch} one epoch per call continues one run.
+     */
+    public History fit(Tensor x, Tensor validation, Trainer.Config config, Adam adam, TrainingListener listener) throws IOException {
         Tensor in = rows(x);
         Tensor val = validation == null ? null : rows(validation);
-        try (Adam adam = new Adam(net.slab(), LearningRate.constant(lr), 0.9, 0.999, 1e-8, 0)) {
-            TrainingListener l = noise == null ? listener : reseedingPerEpoch(noise, config.seed(), listener);
-            WeightDecay decay = cfg.weightDecay > 0 ? new WeightDecay(cfg.weightDecay) : null;
-            return new Trainer(config, l).fit(net, lossOf(cfg.loss), adam, decay, in, in, val, val);
-        }
+        TrainingListener l = noise == null ? listener : reseedingPerEpoch(noise, config.seed(), listener);
+        WeightDecay decay = cfg.weightDecay > 0 ? new WeightDecay(cfg.weightDecay) : null;
+        return new Trainer(config, l).fit(net, lossOf(cfg.loss), adam, decay, in, in, val, val);
     }
 
     /** Writes the codes of the rows of x, flattened, into codes (N, {@link #codeSize()}), batch by batch. */
