@@ -17,7 +17,6 @@ import dev.latent.viz.ImageGrid;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -183,9 +182,9 @@ final class AnchorsCommand implements Callable<Integer> {
         }
         print(stdout, rows);
         root.put("seconds", (System.nanoTime() - t0) * 1e-9);
-        Path tmp = out.resolve(".anchors.json.tmp");
+        Path tmp = dev.latent.io.AtomicFiles.sibling(out.resolve("anchors.json"));
         json.writeValue(tmp.toFile(), root);
-        Files.move(tmp, out.resolve("anchors.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        dev.latent.io.AtomicFiles.replace(tmp, out.resolve("anchors.json"));
         stdout.printf(Locale.ROOT, "wrote %s/anchors.json and pictures in %.0f s%n", out, (System.nanoTime() - t0) * 1e-9);
         stdout.flush();
         return 0;

@@ -232,9 +232,8 @@ final class DemoCommand implements Callable<Integer> {
         model.put("final_test_reconstruction_loss", h.last().valLoss());
         root.put("kernels", k.name());
         root.put("seconds", seconds);
-        Path tmp = out.resolve(".results.json.tmp");
+        Path tmp = dev.latent.io.AtomicFiles.sibling(out.resolve("results.json"));
         json.writeValue(tmp.toFile(), root);
-        Files.move(tmp, out.resolve("results.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        dev.latent.io.AtomicFiles.replace(tmp, out.resolve("results.json"));
     }
 }

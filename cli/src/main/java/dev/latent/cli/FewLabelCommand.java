@@ -105,8 +105,7 @@ final class FewLabelCommand implements Callable<Integer> {
             Path tmp = dev.latent.io.AtomicFiles.sibling(out.resolve("fewlabel.json"));
             try {
                 json.writeValue(tmp.toFile(), root);
-                Files.move(tmp, out.resolve("fewlabel.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                dev.latent.io.AtomicFiles.replace(tmp, out.resolve("fewlabel.json"));
             } finally {
                 Files.deleteIfExists(tmp);
             }

@@ -15,7 +15,6 @@ import dev.latent.viz.ImageGrid;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -233,9 +232,9 @@ final class FramesCommand implements Callable<Integer> {
             }
         }
         root.put("seconds", (System.nanoTime() - t0) * 1e-9);
-        Path tmp = out.resolve(".frames.json.tmp");
+        Path tmp = dev.latent.io.AtomicFiles.sibling(out.resolve("frames.json"));
         json.writeValue(tmp.toFile(), root);
-        Files.move(tmp, out.resolve("frames.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        dev.latent.io.AtomicFiles.replace(tmp, out.resolve("frames.json"));
         stdout.printf(Locale.ROOT, "wrote %s/frames.json and frames.png in %.0f s%n", out, (System.nanoTime() - t0) * 1e-9);
         stdout.flush();
         return 0;

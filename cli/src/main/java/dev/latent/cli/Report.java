@@ -8,7 +8,6 @@ import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -74,9 +73,9 @@ final class Report {
         bench(dir, h);
         h.append("</body></html>\n");
         Path out = dir.resolve(FILE);
-        Path tmp = dir.resolve("." + FILE + ".tmp");
+        Path tmp = dev.latent.io.AtomicFiles.sibling(out);
         Files.writeString(tmp, h, StandardCharsets.UTF_8);
-        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        dev.latent.io.AtomicFiles.replace(tmp, out);
         return out;
     }
 

@@ -1,5 +1,6 @@
 package dev.latent.spark;
 
+import dev.latent.io.AtomicFiles;
 import dev.latent.kernel.Kernels;
 import dev.latent.model.autoencoder.Autoencoder;
 import dev.latent.tensor.Tensor;
@@ -12,7 +13,6 @@ import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -357,24 +357,24 @@ public final class LatentAutoencoder extends Estimator<LatentEncoderModel> imple
     private static void checkpoint(Path dir, int round, List<Double> losses, byte[] bytes, AdamState state) throws IOException {
         Files.createDirectories(dir);
         String name = "model-" + round + ".safetensors";
-        Path m = Files.createTempFile(dir, "model", ".tmp");
+        Path m = AtomicFiles.sibling(dir.resolve(name));
         Files.write(m, bytes);
-        Files.move(m, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.replace(m, dir.resolve(name));
         String adam = "adam-" + round + ".f32";
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(state.moments().length * Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(state.moments());
-        Path a = Files.createTempFile(dir, "adam", ".tmp");
+        Path a = AtomicFiles.sibling(dir.resolve(adam));
         Files.write(a, b.array());
-        Files.move(a, dir.resolve(adam), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.replace(a, dir.resolve(adam));
         StringBuilder j = new StringBuilder("{\"round\":").append(round).append(",\"model\":\"").append(name)
                 .append("\",\"adam\":\"").append(adam).append("\",\"steps\":").append(state.steps()).append(",\"losses\":[");
         for (int i = 0; i < losses.size(); i++) {
             j.append(i == 0 ? "" : ",").append(Double.toString(losses.get(i)));
         }
         j.append("]}");
-        Path t = Files.createTempFile(dir, "round", ".tmp");
+        Path t = AtomicFiles.sibling(dir.resolve("round.json"));
         Files.writeString(t, j, StandardCharsets.UTF_8);
-        Files.move(t, dir.resolve("round.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.replace(t, dir.resolve("round.json"));
         Files.deleteIfExists(dir.resolve("model-" + (round - 1) + ".safetensors"));
         Files.deleteIfExists(dir.resolve("adam-" + (round - 1) + ".f32"));
     }

@@ -15,7 +15,6 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -274,9 +273,9 @@ public final class GanTrainer {
                     j.path("frechet").asDouble(Double.NaN), diversity, j.path("seconds").asDouble(Double.NaN),
                     j.path("samples_per_s").asDouble(Double.NaN), health.check(epoch, dLoss, gLoss, diversity)));
         }
-        Path tmp = metrics.resolveSibling(metrics.getFileName() + ".tmp");
+        Path tmp = dev.latent.io.AtomicFiles.sibling(metrics);
         Files.write(tmp, kept, StandardCharsets.UTF_8);
-        Files.move(tmp, metrics, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        dev.latent.io.AtomicFiles.replace(tmp, metrics);
         return out;
     }
 
