@@ -58,7 +58,7 @@ public record ActivationShape(Activation f, boolean backward, int n, int offIn, 
         if (f.kind() == Activation.Kind.LEAKY_RELU) {
             f = Activation.leakyRelu((float) r.nextDouble(0, 0.5));
         }
-        return new ActivationShape(f, r.nextBoolean(), Gen.size(r, 1, 9000), Gen.offset(r), Gen.offset(r), Gen.tail(r),
+        return new ActivationShape(f, r.nextBoolean(), r.nextInt(8) == 0 ? Gen.longRun(r) : Gen.size(r, 1, 9000), Gen.offset(r), Gen.offset(r), Gen.tail(r),
                 r.nextInt(4) == 0);
     }
 

@@ -81,7 +81,7 @@ public record RunShape(Op op, int n, int rows, int pad, int offX, int offY, int 
 
     static RunShape random(SplittableRandom r) {
         Op op = Op.values()[r.nextInt(Op.values().length)];
-        int n = r.nextInt(20) == 0 ? 0 : Gen.size(r, 1, biased(op) ? 1100 : 9000);
+        int n = r.nextInt(20) == 0 ? 0 : !biased(op) && r.nextInt(8) == 0 ? Gen.longRun(r) : Gen.size(r, 1, biased(op) ? 1100 : 9000);
         int rows = biased(op) ? Gen.size(r, 1, 40) : 1;
         Alias alias = switch (op) {
             case COPY -> Alias.values()[r.nextInt(3)];

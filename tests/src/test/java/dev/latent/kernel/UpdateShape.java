@@ -40,7 +40,7 @@ public record UpdateShape(Rule rule, int n, int offW, int offG, int offS, int ta
 
     static UpdateShape random(SplittableRandom r) {
         Rule rule = Rule.values()[r.nextInt(Rule.values().length)];
-        int n = r.nextInt(20) == 0 ? 0 : Gen.size(r, 1, 9000);
+        int n = r.nextInt(20) == 0 ? 0 : r.nextInt(8) == 0 ? Gen.longRun(r) : Gen.size(r, 1, 9000);
         return new UpdateShape(rule, n, Gen.offset(r), Gen.offset(r), Gen.offset(r), Gen.tail(r));
     }
 

@@ -46,6 +46,14 @@ public final class Gen {
     }
 
     /** An edge size with probability 1/2, else uniform in [lo, hi]. */
+    /**
+     * A run long enough that providers split it over their threads (the Vector API provider does from
+     * 32 Ki floats), with a length that is no multiple of any chunk or vector: [32 Ki, 100 K).
+     */
+    public static int longRun(SplittableRandom r) {
+        return r.nextInt(1 << 15, 100_000);
+    }
+
     public static int size(SplittableRandom r, int lo, int hi) {
         if (r.nextBoolean()) {
             int e = EDGE_SIZES[r.nextInt(EDGE_SIZES.length)];

@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Activations;
 import dev.latent.kernel.Bounds;
+import dev.latent.kernel.KernelPool;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -22,7 +23,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Allocation: each run is cut into chunks of {@link #CHUNK} floats and each chunk is done by one
  * large static method ({@link #forwardChunk}, {@link #backwardChunk}), larger than C2's FreqInlineSize,
  * so it is never inlined into a layer's call chain (where the inlining budget would run out and the
- * vectors would be boxed) and is called often enough to be C2-compiled after a few steps.
+ * vectors would be boxed) and is called often enough to be C2-compiled after a few steps. Runs of at
+ * least {@link ChunkJob#PARALLEL_MIN} floats are spread over the kernel pool (same bits).
  */
 final class SimdActivations implements Activations {
 
@@ -30,6 +32,12 @@ final class SimdActivations implements Activations {
     private static final int L = SimdShape.LANES;
     /** Floats per compiled chunk call. */
     static final int CHUNK = 2048;
+
+    private final KernelPool pool;
+
+    SimdActivations(KernelPool pool) {
+        this.pool = pool;
+    }
 
     @Override
     public void forward(Activation f, int n, MemorySegment z, long zOff, MemorySegment a, long aOff) {
@@ -42,6 +50,10 @@ final class SimdActivations implements Activations {
         }
         int kind = f.kind().ordinal();
         float slope = f.slope();
+        if (ChunkJob.parallel(pool, n, z, a, a, a)) {
+            ChunkJob.forward(pool, kind, slope, n, CHUNK, z, zOff * Float.BYTES, a, aOff * Float.BYTES);
+            return;
+        }
         for (int c = 0; c < n; c += CHUNK) {
             forwardChunk(kind, slope, Math.min(CHUNK, n - c), z, (zOff + c) * Float.BYTES, a, (aOff + c) * Float.BYTES);
         }
@@ -138,6 +150,11 @@ final class SimdActivations implements Activations {
         long inOff = fromOutput ? aOff : zOff;
         int kind = f.kind().ordinal();
         float slope = f.slope();
+        if (ChunkJob.parallel(pool, n, in, da, dz, dz)) {
+            ChunkJob.backward(pool, kind, slope, n, CHUNK, in, inOff * Float.BYTES, da, daOff * Float.BYTES,
+                    dz, dzOff * Float.BYTES);
+            return;
+        }
         for (int c = 0; c < n; c += CHUNK) {
             backwardChunk(kind, slope, Math.min(CHUNK, n - c), in, (inOff + c) * Float.BYTES,
                     da, (daOff + c) * Float.BYTES, dz, (dzOff + c) * Float.BYTES);

@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
 
 import dev.latent.kernel.Bounds;
 import dev.latent.kernel.Elementwise;
+import dev.latent.kernel.KernelPool;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -13,8 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Level-1 loops: a vector body up to {@code loopBound}, then a scalar tail with the same roundings (no
  * masked accesses: near a segment's end they leave the intrinsic path and allocate). Every method but
  * {@link #dot} rounds each element exactly as the written formula does (axpy is a multiply then an
- * add, not an FMA), so results equal the scalar reference bit for bit. These loops are memory bound:
- * they run on the calling thread.
+ * add, not an FMA), so results equal the scalar reference bit for bit. Loops of at least
+ * {@link ChunkJob#PARALLEL_MIN} floats are spread over the kernel pool in chunks (same bits: each
+ * element is computed alone); shorter ones, and {@link #dot}, run on the calling thread.
  *
  * <p>All loops live in one static method, {@link #loop}, chunked to {@link #CHUNK} floats per call: it
  * is larger than C2's FreqInlineSize, so it is a compile root of its own (never inlined deep into a
@@ -35,6 +37,12 @@ final class SimdElementwise implements Elementwise {
     static final int ADD = 4;
     static final int SHIFT = 5;
 
+    private final KernelPool pool;
+
+    SimdElementwise(KernelPool pool) {
+        this.pool = pool;
+    }
+
     @Override
     public void axpy(int n, float alpha, MemorySegment x, long xOff, MemorySegment y, long yOff) {
         Bounds.count("axpy n", n);
@@ -54,12 +62,12 @@ final class SimdElementwise implements Elementwise {
     public void fill(int n, float value, MemorySegment x, long xOff) {
         Bounds.count("fill n", n);
         Bounds.run("fill x", x, xOff, n);
-        fillRun(x, xOff, n, value);
+        run(FILL, n, value, x, xOff, x, xOff, x, xOff);
     }
 
     /** x[off .. off+n) = value, unchecked beyond the segment's own bounds checks. */
     static void fillRun(MemorySegment x, long off, int n, float value) {
-        run(FILL, n, value, x, off, x, off, x, off);
+        serial(FILL, n, value, x, off, x, off, x, off);
     }
 
     @Override
@@ -122,9 +130,19 @@ final class SimdElementwise implements Elementwise {
         return sum;
     }
 
-    /** Runs op over n floats in chunks; offsets are float indices. */
-    private static void run(int op, int n, float alpha, MemorySegment x, long xOff, MemorySegment y, long yOff,
-                            MemorySegment out, long outOff) {
+    /** Runs op over n floats in chunks, on the pool when n is large; offsets are float indices. */
+    private void run(int op, int n, float alpha, MemorySegment x, long xOff, MemorySegment y, long yOff,
+                     MemorySegment out, long outOff) {
+        if (ChunkJob.parallel(pool, n, x, y, out, out)) {
+            ChunkJob.loop(pool, op, n, CHUNK, alpha, x, xOff * Float.BYTES, y, yOff * Float.BYTES, out, outOff * Float.BYTES);
+            return;
+        }
+        serial(op, n, alpha, x, xOff, y, yOff, out, outOff);
+    }
+
+    /** Runs op over n floats in chunks on the calling thread; offsets are float indices. */
+    private static void serial(int op, int n, float alpha, MemorySegment x, long xOff, MemorySegment y, long yOff,
+                               MemorySegment out, long outOff) {
         for (int c = 0; c < n; c += CHUNK) {
             loop(op, Math.min(CHUNK, n - c), alpha, x, (xOff + c) * Float.BYTES, y, (yOff + c) * Float.BYTES,
                     out, (outOff + c) * Float.BYTES);
@@ -247,6 +265,11 @@ final class SimdElementwise implements Elementwise {
         Bounds.run("adam g", g, gOff, n);
         Bounds.run("adam m", m, mOff, n);
         Bounds.run("adam v", v, vOff, n);
+        if (ChunkJob.parallel(pool, n, w, g, m, v)) {
+            ChunkJob.adam(pool, n, CHUNK, b1, c1, b2, c2, step, eps, w, wOff * Float.BYTES, g, gOff * Float.BYTES,
+                    m, mOff * Float.BYTES, v, vOff * Float.BYTES);
+            return;
+        }
         for (int c = 0; c < n; c += CHUNK) {
             adamChunk(Math.min(CHUNK, n - c), b1, c1, b2, c2, step, eps, w, (wOff + c) * Float.BYTES,
                     g, (gOff + c) * Float.BYTES, m, (mOff + c) * Float.BYTES, v, (vOff + c) * Float.BYTES);
@@ -297,6 +320,11 @@ final class SimdElementwise implements Elementwise {
             Bounds.run("sgd vel", vel, velOff, n);
         }
         int mode = mu == 0f ? 0 : nesterov ? 2 : 1;
+        if (ChunkJob.parallel(pool, n, w, g, mode == 0 ? w : vel, w)) {
+            ChunkJob.sgd(pool, n, CHUNK, rate, mu, mode, w, wOff * Float.BYTES, g, gOff * Float.BYTES,
+                    vel, mode == 0 ? 0 : velOff * Float.BYTES);
+            return;
+        }
         for (int c = 0; c < n; c += CHUNK) {
             long velB = mode == 0 ? 0 : (velOff + c) * Float.BYTES;
             sgdChunk(Math.min(CHUNK, n - c), rate, mu, mode, w, (wOff + c) * Float.BYTES,

@@ -42,8 +42,8 @@ public final class SimdProvider implements KernelProvider {
         // the property rather than an ExceptionInInitializerError.
         SimdShape.bits(System.getProperty(SimdShape.PROPERTY));
         KernelPool pool = KernelPool.SHARED;
-        return new Kernels("simd", new SimdGemm(pool), new SimdElementwise(), new SimdReductions(),
-                new SimdActivations(), new SimdSoftmax(), new SimdIm2col(pool),
+        return new Kernels("simd", new SimdGemm(pool), new SimdElementwise(pool), new SimdReductions(),
+                new SimdActivations(pool), new SimdSoftmax(), new SimdIm2col(pool),
                 Map.of("vector.bits", Integer.toString(SimdShape.BITS),
                         "lanes", Integer.toString(SimdShape.LANES),
                         "fma", "hardware",
