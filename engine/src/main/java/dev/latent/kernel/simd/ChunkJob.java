@@ -26,6 +26,8 @@ final class ChunkJob implements KernelPool.Task {
     static final int SGD = 2;
     static final int FORWARD = 3;
     static final int BACKWARD = 4;
+    /** A row-wise op: {@link SimdElementwise#loop} on each of n rows of cols floats, ld apart. */
+    static final int ROWS = 5;
 
     private static final ThreadLocal<ChunkJob> JOBS = ThreadLocal.withInitial(ChunkJob::new);
 
@@ -33,6 +35,8 @@ final class ChunkJob implements KernelPool.Task {
     private int op;
     private int n;
     private int chunk;
+    private int cols;
+    private long ldBytes;
     private float f0;
     private float f1;
     private float f2;
@@ -63,6 +67,20 @@ final class ChunkJob implements KernelPool.Task {
         ChunkJob j = JOBS.get();
         j.set(LOOP, op, n, chunk);
         j.f0 = alpha;
+        j.segments(x, xb, y, yb, out, ob, null, 0);
+        j.execute(pool);
+    }
+
+    /**
+     * {@link SimdElementwise#loop} op on each of rows rows of cols floats: out row r at ob + r * ld,
+     * x row r at xb + r * ld, y the same vector for every row (a bias) at yb; chunk rows per task.
+     */
+    static void rows(KernelPool pool, int op, int rows, int cols, long ld, int chunkRows, MemorySegment x, long xb,
+                     MemorySegment y, long yb, MemorySegment out, long ob) {
+        ChunkJob j = JOBS.get();
+        j.set(ROWS, op, rows, chunkRows);
+        j.cols = cols;
+        j.ldBytes = ld * Float.BYTES;
         j.segments(x, xb, y, yb, out, ob, null, 0);
         j.execute(pool);
     }
@@ -153,6 +171,12 @@ final class ChunkJob implements KernelPool.Task {
             case SGD -> SimdElementwise.sgdChunk(len, f0, f1, op, s0, b0 + o, s1, b1 + o, s2, op == 0 ? 0 : b2 + o);
             case FORWARD -> SimdActivations.forwardChunk(op, f0, len, s0, b0 + o, s1, b1 + o);
             case BACKWARD -> SimdActivations.backwardChunk(op, f0, len, s0, b0 + o, s1, b1 + o, s2, b2 + o);
+            case ROWS -> {
+                for (int r = c; r < c + len; r++) {
+                    long at = r * ldBytes;
+                    SimdElementwise.loop(op, cols, f0, s0, b0 + at, s1, b1, s2, b2 + at);
+                }
+            }
             default -> throw new IllegalStateException("chunk job kind " + kind);
         }
     }

@@ -92,6 +92,11 @@ final class SimdElementwise implements Elementwise {
     public void addBias(int rows, int cols, MemorySegment bias, long biasOff, MemorySegment c, long cOff, int ldc) {
         Bounds.run("addBias bias", bias, biasOff, cols);
         Bounds.matrix("addBias C", c, cOff, rows, cols, ldc);
+        if (rows > 1 && ChunkJob.parallel(pool, (int) Math.min((long) rows * cols, Integer.MAX_VALUE), bias, c, c, c)) {
+            ChunkJob.rows(pool, ADD, rows, cols, ldc, Math.max(1, CHUNK / Math.max(1, cols)), c, cOff * Float.BYTES,
+                    bias, biasOff * Float.BYTES, c, cOff * Float.BYTES);
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             long row = cOff + (long) r * ldc;
             run(ADD, cols, 0f, c, row, bias, biasOff, c, row);
