@@ -145,6 +145,16 @@ public final class Conv2d implements Layer {
 
     @Override
     public void backward(Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        backward(x, dy, dx, true);
+    }
+
+    /** dx only: no bias sums, no im2col of x, no weight-gradient GEMM. */
+    @Override
+    public void backwardInput(Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        backward(x, dy, dx, false);
+    }
+
+    private void backward(Tensor x, Tensor dy, Tensor dx, boolean params) {
         Layer.requireBatch(name, "input", x, inSample, maxBatch);
         int b = x.dim(0);
         Batches.requireExact(name, "output gradient", dy, outSample, b);
@@ -164,14 +174,16 @@ public final class Conv2d implements Layer {
             // dY (OC, nb*L): the chunk's output gradients side by side
             ConvColumns.toChannelMajor(nb, outC, l, dy.segment(), dy.offset() + (long) n0 * outC * l,
                     rs, rows.offset(), ld);
-            if (biasParam != null) {
-                Tensor gb = biasParam.grad();
-                k.reductions().rowSums(outC, ld, rs, rows.offset(), ld, 1f, gb.segment(), gb.offset());
+            if (params) {
+                if (biasParam != null) {
+                    Tensor gb = biasParam.grad();
+                    k.reductions().rowSums(outC, ld, rs, rows.offset(), ld, 1f, gb.segment(), gb.offset());
+                }
+                columns(x, n0, nb);
+                // dW (OC, K) += dY (OC, nb*L) cols^T (nb*L, K)
+                k.gemm().gemm(Transpose.N, Transpose.T, outC, kk, ld, 1f, rs, rows.offset(), ld,
+                        cs, cols.offset(), ld, 1f, gw.segment(), gw.offset(), kk);
             }
-            columns(x, n0, nb);
-            // dW (OC, K) += dY (OC, nb*L) cols^T (nb*L, K)
-            k.gemm().gemm(Transpose.N, Transpose.T, outC, kk, ld, 1f, rs, rows.offset(), ld,
-                    cs, cols.offset(), ld, 1f, gw.segment(), gw.offset(), kk);
             if (dx != null) {
                 // dcols (K, nb*L) = W^T (K, OC) dY (OC, nb*L) over the columns, then dx = col2im(dcols)
                 k.gemm().gemm(Transpose.T, Transpose.N, kk, ld, outC, 1f, w.segment(), w.offset(), kk,

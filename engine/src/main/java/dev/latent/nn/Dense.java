@@ -112,7 +112,28 @@ public final class Dense implements Layer {
 
     @Override
     public void backward(Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        backward(x, dy, dx, true);
+    }
+
+    @Override
+    public void backwardInput(Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        backward(x, dy, dx, false);
+    }
+
+    private void backward(Tensor x, Tensor dy, Tensor dx, boolean params) {
         int b = x.dim(0);
+        if (params) {
+            addParamGradients(x, dy, b);
+        }
+        if (dx != null) {
+            Tensor w = weight.value();
+            // dx (B, in) = dy (B, out) W (out, in)
+            k.gemm().gemm(Transpose.N, Transpose.N, b, in, out, 1f, dy.segment(), dy.offset(), out,
+                    w.segment(), w.offset(), in, 0f, dx.segment(), dx.offset(), in);
+        }
+    }
+
+    private void addParamGradients(Tensor x, Tensor dy, int b) {
         Tensor gw = weight.grad();
         // dW (out, in) += dy^T (out, B) x (B, in)
         k.gemm().gemm(Transpose.T, Transpose.N, out, in, b, 1f, dy.segment(), dy.offset(), out,
@@ -120,12 +141,6 @@ public final class Dense implements Layer {
         if (biasParam != null) {
             Tensor gb = biasParam.grad();
             k.reductions().colSums(b, out, dy.segment(), dy.offset(), out, 1f, gb.segment(), gb.offset());
-        }
-        if (dx != null) {
-            Tensor w = weight.value();
-            // dx (B, in) = dy (B, out) W (out, in)
-            k.gemm().gemm(Transpose.N, Transpose.N, b, in, out, 1f, dy.segment(), dy.offset(), out,
-                    w.segment(), w.offset(), in, 0f, dx.segment(), dx.offset(), in);
         }
     }
 

@@ -44,6 +44,16 @@ public interface Layer {
     /** Adds parameter gradients, writes dx (if not null); see the interface contract. */
     void backward(Tensor x, Tensor y, Tensor dy, Tensor dx);
 
+    /**
+     * Writes dx (if not null) as {@link #backward} does, for a network whose parameters are not being
+     * updated (a discriminator during the generator's step): parameter gradients may be left as they
+     * are. The default adds them anyway; layers whose parameter gradients cost real work (a GEMM, an
+     * im2col) skip it.
+     */
+    default void backwardInput(Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        backward(x, y, dy, dx);
+    }
+
     /** The parameters bound at build time (empty for parameter-free layers). */
     default List<Param> params() {
         return List.of();

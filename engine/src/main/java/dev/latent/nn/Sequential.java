@@ -156,6 +156,22 @@ public final class Sequential implements AutoCloseable {
      * convolution's col2im.
      */
     public double backward(Tensor x, Tensor dOut, int lowest) {
+        return backward(x, dOut, lowest, true);
+    }
+
+    /**
+     * dL/d(output) back to the first layer's input gradient only, for a network whose parameters are
+     * not being updated (the discriminator during the generator's step): every layer's
+     * {@link Layer#backwardInput}, so the weight-gradient GEMMs (and a convolution's im2col of its
+     * input) are skipped, and the parameter gradients are left as they were or added to (zero them
+     * before the next {@link #backward}). Layer 0 gets dx = null, as in {@link #backward}: a first
+     * layer that records its input gradient (a GAN's input tap) still gets dy. Returns the penalty.
+     */
+    public double backwardInput(Tensor x, Tensor dOut) {
+        return backward(x, dOut, 0, false);
+    }
+
+    private double backward(Tensor x, Tensor dOut, int lowest, boolean params) {
         requireBuilt();
         if (lowest < 0 || lowest >= layers.size()) {
             throw new IllegalArgumentException(name + ": no layer " + lowest + " (" + layers.size() + " layers)");
@@ -176,7 +192,11 @@ public final class Sequential implements AutoCloseable {
             }
             Tensor in = i == 0 ? x : actViews[i - 1];
             Tensor dIn = i == lowest ? null : gradViews[i - 1];
-            layers.get(i).backward(in, actViews[i], gradViews[i], dIn);
+            if (params) {
+                layers.get(i).backward(in, actViews[i], gradViews[i], dIn);
+            } else {
+                layers.get(i).backwardInput(in, actViews[i], gradViews[i], dIn);
+            }
         }
         return penalty;
     }

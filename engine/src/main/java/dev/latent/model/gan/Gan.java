@@ -357,7 +357,8 @@ public final class Gan implements FeatureExtractor {
 
     /**
      * G's loss on the noise rows z (B, Z) and, zeroed first, its parameter gradients in G's slab
-     * (training-mode batch norm in both networks, as in a step; no optimizer step).
+     * (training-mode batch norm in both networks, as in a step; no optimizer step). D's parameter
+     * gradients are left unspecified (D's step zeroes them before use).
      */
     public double generatorLossAndGradient(Tensor z) {
         int b = z.dim(0);
@@ -372,7 +373,9 @@ public final class Gan implements FeatureExtractor {
             loss = -bce.valueAndGradient(out, zeros.rows(0, b), dOut);
             d.kernels().elementwise().scale((int) dOut.size(), -1f, dOut.segment(), dOut.offset());
         }
-        d.backward(fake, dOut);
+        // D's weights are not updated in this step (its next step zeroes its gradients first): only
+        // the gradient with respect to its input, the generated images, is needed.
+        d.backwardInput(fake, dOut);
         g.zeroGrad();
         g.backward(z, tap.inputGradient());
         return loss;
