@@ -6,10 +6,12 @@ import java.util.Objects;
 /**
  * One complete set of kernels, one implementation per family, as built by a {@link KernelProvider}.
  * {@code details} is what {@code latent info} prints about it (vector size, FMA, BLAS core, threads).
+ * {@code pool} is the threads the kernels run on (one, the caller's, for the scalar reference): layers
+ * whose own loops split into independent tasks (batch norm's channels) run them there too.
  */
 public record Kernels(String name, Gemm gemm, Elementwise elementwise, Reductions reductions,
                      Activations activations, Softmax softmax, Im2col im2col,
-                     Map<String, String> details) {
+                     Map<String, String> details, KernelPool pool) {
 
     public Kernels {
         Objects.requireNonNull(name, "name");
@@ -19,6 +21,7 @@ public record Kernels(String name, Gemm gemm, Elementwise elementwise, Reduction
         Objects.requireNonNull(activations, "activations");
         Objects.requireNonNull(softmax, "softmax");
         Objects.requireNonNull(im2col, "im2col");
+        Objects.requireNonNull(pool, "pool");
         details = Map.copyOf(details);
     }
 
@@ -29,6 +32,6 @@ public record Kernels(String name, Gemm gemm, Elementwise elementwise, Reduction
 
     /** These kernels with another name, GEMM and details: how a provider overrides only GEMM. */
     public Kernels withGemm(String newName, Gemm newGemm, Map<String, String> newDetails) {
-        return new Kernels(newName, newGemm, elementwise, reductions, activations, softmax, im2col, newDetails);
+        return new Kernels(newName, newGemm, elementwise, reductions, activations, softmax, im2col, newDetails, pool);
     }
 }

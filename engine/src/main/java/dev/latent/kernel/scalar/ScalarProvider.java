@@ -1,5 +1,6 @@
 package dev.latent.kernel.scalar;
 
+import dev.latent.kernel.KernelPool;
 import dev.latent.kernel.KernelProvider;
 import dev.latent.kernel.Kernels;
 import java.util.Map;
@@ -26,10 +27,13 @@ public final class ScalarProvider implements KernelProvider {
         return Optional.empty();
     }
 
+    /** The reference runs everything on the calling thread. */
+    private static final KernelPool SERIAL = new KernelPool(1);
+
     @Override
     public Kernels create(Kernels fallback) {
         return new Kernels("scalar", new ScalarGemm(), new ScalarElementwise(), new ScalarReductions(),
                 new ScalarActivations(), new ScalarSoftmax(), new ScalarIm2col(),
-                Map.of("threads", "1", "accumulation", "double"));
+                Map.of("threads", "1", "accumulation", "double"), SERIAL);
     }
 }

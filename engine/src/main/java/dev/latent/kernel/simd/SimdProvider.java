@@ -49,6 +49,6 @@ public final class SimdProvider implements KernelProvider {
                         "fma", "hardware",
                         "threads", Integer.toString(pool.threads()),
                         "gemm.tile", SimdGemm.MR + "x" + SimdGemm.NR + " kc" + SimdGemm.KC,
-                        "accumulation", "float"));
+                        "accumulation", "float"), pool);
     }
 }
