@@ -3,6 +3,7 @@ package dev.latent.model;
 import dev.latent.kernel.Activation;
 import dev.latent.nn.ActivationLayer;
 import dev.latent.nn.AvgPool2d;
+import dev.latent.nn.Conv2d;
 import dev.latent.nn.Layer;
 import dev.latent.nn.MaxPool2d;
 import dev.latent.tensor.Tensor;
@@ -42,7 +43,7 @@ public record FeatureGraph(int[] inputShape, List<Step> steps) {
         List<Step> steps = new ArrayList<>();
         for (Layer l : layers) {
             steps.add(switch (l) {
-                case dev.latent.nn.Conv2d c -> new Conv(c.name(), c.weight().value(), c.bias() == null ? null : c.bias().value(),
+                case Conv2d c -> new Conv(c.name(), c.weight().value(), c.bias() == null ? null : c.bias().value(),
                         c.kernel(), c.stride(), c.pad());
                 case dev.latent.nn.BatchNorm b -> new BatchNorm(b.name(), b.gamma().value(), b.beta().value(), b.runningMean(),
                         b.runningVar(), b.eps());

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latent.io.BadInputException;
 import dev.latent.io.ModelFile;
 import dev.latent.io.SafeTensors;
+import dev.latent.kernel.Activation;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.io.IOException;
@@ -18,6 +19,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -292,9 +294,8 @@ public final class Hebbian implements FeatureExtractor {
         for (int i = 0; i < d; i++) {
             mf[i] = (float) mean[i];
         }
-        return new FeatureGraph(new int[] {d}, java.util.List.of(
-                new FeatureGraph.Center("mean", Tensor.wrap(MemorySegment.ofArray(mf), 0, d)),
-                new FeatureGraph.Dense("hebbian", Tensor.wrap(MemorySegment.ofArray(wf), 0, units, d), null, dev.latent.kernel.Activation.IDENTITY)));
+        return new FeatureGraph(new int[] {d}, List.of(new FeatureGraph.Center("mean", Tensor.wrap(MemorySegment.ofArray(mf), 0, d)),
+                new FeatureGraph.Dense("hebbian", Tensor.wrap(MemorySegment.ofArray(wf), 0, units, d), null, Activation.IDENTITY)));
     }
 
     /** Writes a model file without extra config fields: see {@link #save(Path, Map, String)}. */

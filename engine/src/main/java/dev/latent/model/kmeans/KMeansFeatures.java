@@ -8,6 +8,7 @@ import dev.latent.data.Whitening;
 import dev.latent.io.BadInputException;
 import dev.latent.io.ModelFile;
 import dev.latent.io.SafeTensors;
+import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
 import dev.latent.kernel.Transpose;
 import dev.latent.model.FeatureGraph;
@@ -380,7 +381,7 @@ public final class KMeansFeatures implements AutoCloseable {
             }
             case SOFT_THRESHOLD -> {
                 steps.add(new FeatureGraph.Dots(prefix + "centroids", centroids, -(float) config.alpha()));
-                steps.add(new FeatureGraph.Activate(dev.latent.kernel.Activation.RELU));
+                steps.add(new FeatureGraph.Activate(Activation.RELU));
             }
         }
         return steps;
