@@ -9,20 +9,22 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code latent export --model M --output F} ({@code --onnx} optional: ONNX is the only format): the encoder of a latent model file as an ONNX
- * graph (input "x" (batch, n), output "code" (batch, m); see {@link OnnxExport}), written atomically.
- * ONNX is the only export format so far; the flag names it so that others can join without
- * changing what an existing command line means.
+ * {@code latent export --model M --output F} ({@code --onnx} optional: ONNX is the only format): the
+ * features of a latent model file of any kind as an ONNX graph (input "x" (batch, n), output "code"
+ * (batch, m); see {@link OnnxExport}), written atomically. A kind whose features cannot be written as
+ * a graph is refused with one line saying why (exit 2). ONNX is the only export format so far; the
+ * flag names it so that others can join without changing what an existing command line means.
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = "Export a trained model's encoder to another format (ONNX).")
+        description = "Export a trained model's features (any kind: autoencoders, stacked, conv, self-supervised, k-means, "
+                + "Hebbian, RBM, DCGAN discriminator) to ONNX, computing what latent encode computes.")
 final class ExportCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--onnx", defaultValue = "true",
-            description = "Write ONNX (opset 13): dense layers as Gemm + activation. The only format, so the default; kept for old scripts.")
+            description = "Write ONNX (opset 13). The only format, so the default; kept for old scripts.")
     boolean onnx;
 
     @Option(names = "--model", required = true, description = "A latent model file (model.safetensors).")
@@ -38,7 +40,7 @@ final class ExportCommand implements Callable<Integer> {
         }
         Checks.outputFile("--output", output, model);
         OnnxExport.write(model, output);
-        spec.commandLine().getOut().printf("exported the encoder of %s to %s (%d bytes, ONNX opset 13; input '%s', output '%s')%n",
+        spec.commandLine().getOut().printf("exported the features of %s to %s (%d bytes, ONNX opset 13; input '%s', output '%s')%n",
                 model, output, Files.size(output), OnnxExport.INPUT, OnnxExport.OUTPUT);
         return 0;
     }

@@ -199,6 +199,11 @@ public final class Whitening {
         return matrix;
     }
 
+    /** The bias -mean W (d), so that whitening is x W + bias. */
+    public Tensor bias() {
+        return bias;
+    }
+
     public double epsilon() {
         return epsilon;
     }

@@ -35,6 +35,13 @@ public interface FeatureExtractor extends AutoCloseable {
     /** Writes the features of the rows of x (n, inputSize()) into out (n, featureSize()). */
     void features(Tensor x, Tensor out);
 
+    /**
+     * What {@link #features} computes, as steps another runtime can run (the ONNX export); its tensors
+     * are views of this model's. A kind whose features cannot be written so throws
+     * {@link UnsupportedOperationException} saying why in one line.
+     */
+    FeatureGraph featureGraph();
+
     /** The features of the rows of x, in a new tensor of {@code ws}. */
     default Tensor features(Tensor x, Workspace ws) {
         Tensor out = ws.allocate(x.dim(0), featureSize());

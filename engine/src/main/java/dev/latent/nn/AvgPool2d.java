@@ -39,6 +39,15 @@ public final class AvgPool2d implements Layer {
         this("avgpool", kernel, stride);
     }
 
+    /** The square window's side. */
+    public int kernel() {
+        return kernel;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
     @Override
     public String name() {
         return name;

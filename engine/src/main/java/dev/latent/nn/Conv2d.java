@@ -200,6 +200,20 @@ public final class Conv2d implements Layer {
                 cols.offset(), nb * g.colCols());
     }
 
+    /** The square kernel's side. */
+    public int kernel() {
+        return kernel;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
+    /** Zero padding on every side. */
+    public int pad() {
+        return pad;
+    }
+
     /** The weight (OC, C*k*k): PyTorch's (OC, C, k, k) in the same memory order. */
     public Param weight() {
         return weight;

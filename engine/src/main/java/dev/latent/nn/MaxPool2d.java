@@ -46,6 +46,15 @@ public final class MaxPool2d implements Layer {
         this("maxpool", kernel, stride);
     }
 
+    /** The square window's side. */
+    public int kernel() {
+        return kernel;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
     @Override
     public String name() {
         return name;

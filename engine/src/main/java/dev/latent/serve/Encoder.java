@@ -299,6 +299,12 @@ public final class Encoder implements FeatureExtractor {
         return codeSize;
     }
 
+    /** Not kept: an Encoder holds the file's tensors, not its model; export the model file itself. */
+    @Override
+    public dev.latent.model.FeatureGraph featureGraph() {
+        throw new UnsupportedOperationException(file + ": a loaded Encoder has no feature graph; export the model file (latent export)");
+    }
+
     /** {@link #encode(Tensor, Tensor)}: safe to call from many threads. */
     @Override
     public void features(Tensor x, Tensor out) {

@@ -133,23 +133,36 @@ class OnnxExportTest {
         }
     }
 
+    /**
+     * A model whose features cannot be written as a graph is refused with one line naming the file and
+     * why, and nothing is written: a k-means file from before input_shape was saved (its grid, and so
+     * its quadrants, are unknown), and a loaded {@link Encoder} (it keeps the file's tensors, not the model).
+     */
     @Test
-    void nonDenseEncoderIsRejectedNamingTheField(@TempDir Path dir) throws Exception {
+    void whatCannotBeExportedSaysWhyAndWritesNothing(@TempDir Path dir) throws Exception {
+        Path km = dir.resolve("old-kmeans.safetensors");
+        try (Workspace ws = new Workspace("onnx-test"); dev.latent.data.Dataset digits = dev.latent.data.Dataset.embeddedMnist();
+             dev.latent.model.kmeans.KMeansFeatures f = dev.latent.model.kmeans.KMeansFeatures.train(
+                     dev.latent.model.kmeans.KMeansFeatures.images(digits.images().rows(0, 50), 28, 28),
+                     dev.latent.model.kmeans.KMeansFeatures.Config.defaults(4).withTraining(500, 2, false, 0, 1),
+                     dev.latent.kernel.Kernels.current());
+             dev.latent.model.kmeans.KMeansFeatures old = dev.latent.model.kmeans.KMeansFeatures.of(f.config(),
+                     dev.latent.kernel.Kernels.current(), f.whitening(), f.centroids(), null)) {
+            old.save(km, null);
+        }
+        BadInputException e = assertThrows(BadInputException.class, () -> OnnxExport.write(km, dir.resolve("km.onnx")));
+        assertTrue(e.getMessage().startsWith(km + ": cannot export its kmeans features to ONNX: ")
+                && e.getMessage().contains("input_shape"), e.getMessage());
+        assertTrue(Files.notExists(dir.resolve("km.onnx")));
+
         Path model = dir.resolve("m.safetensors");
         try (Autoencoder ae = Autoencoder.builder(20).hidden(7).maxBatch(64).build().init(1)) {
             ae.save(model, null);
         }
-        // Rewrite the encoder spec with a conv layer: export must refuse, naming the file and field.
-        Map<String, String> meta;
-        try (var arena = java.lang.foreign.Arena.ofConfined()) {
-            SafeTensors.Loaded l = SafeTensors.read(model, arena);
-            meta = new java.util.LinkedHashMap<>(l.metadata());
-            meta.put("encoder", meta.get("encoder").replace("\"dense\"", "\"conv2d\""));
-            Path bad = dir.resolve("bad.safetensors");
-            SafeTensors.write(bad, new java.util.LinkedHashMap<>(l.tensors()), meta);
-            BadInputException e = assertThrows(BadInputException.class, () -> OnnxExport.write(bad, dir.resolve("bad.onnx")));
-            assertTrue(e.getMessage().contains("bad.safetensors") && e.getMessage().contains("encoder[0].type"), e.getMessage());
+        try (Encoder enc = Encoder.load(model)) {
+            BadInputException served = assertThrows(BadInputException.class, () -> OnnxExport.write(enc, dir.resolve("enc.onnx")));
+            assertTrue(served.getMessage().contains("a loaded Encoder has no feature graph"), served.getMessage());
         }
-        assertTrue(Files.notExists(dir.resolve("bad.onnx")));
+        assertTrue(Files.notExists(dir.resolve("enc.onnx")));
     }
 }

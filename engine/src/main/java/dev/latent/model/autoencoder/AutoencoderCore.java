@@ -14,6 +14,7 @@ import dev.latent.loss.Loss;
 import dev.latent.loss.Mse;
 import dev.latent.loss.WeightDecay;
 import dev.latent.model.FeatureExtractor;
+import dev.latent.model.FeatureGraph;
 import dev.latent.model.Hyperparameters;
 import dev.latent.model.Hyperparameters.Param;
 import dev.latent.model.ModelFiles;
@@ -427,6 +428,42 @@ public abstract sealed class AutoencoderCore<M extends AutoencoderCore<M>> imple
     public void features(Tensor x, Tensor out) {
         requireShapes(x, out);
         encode(x, out);
+    }
+
+    /**
+     * The layers of {@link #encoderSpec()} with this model's parameters: {@code dense} as
+     * {@link FeatureGraph.Dense}, {@code shared_input_residual} as {@link FeatureGraph.SharedInputResidual},
+     * {@code conv2d} as {@link FeatureGraph.Conv} and its activation, then a flatten of the code maps.
+     */
+    @Override
+    public FeatureGraph featureGraph() {
+        Map<String, Tensor> params = new LinkedHashMap<>();
+        for (dev.latent.nn.Param p : net.params()) {
+            params.put(p.name(), p.value());
+        }
+        List<FeatureGraph.Step> steps = new ArrayList<>();
+        boolean maps = false;
+        for (JsonNode l : encoderSpec()) {
+            String w = l.get("weight").asText();
+            String b = l.get("bias").asText();
+            Activation a = Activation.parse(l.get("activation").asText());
+            String layer = w.substring(0, w.lastIndexOf('.'));
+            switch (l.get("type").asText()) {
+                case "dense" -> steps.add(new FeatureGraph.Dense(layer, params.get(w), params.get(b), a));
+                case "shared_input_residual" -> steps.add(new FeatureGraph.SharedInputResidual(layer, params.get(w), params.get(b), a));
+                case "conv2d" -> {
+                    steps.add(new FeatureGraph.Conv(layer, params.get(w), params.get(b), l.get("kernel").asInt(),
+                            l.get("stride").asInt(), l.get("padding").asInt()));
+                    steps.add(new FeatureGraph.Activate(a));
+                    maps = true;
+                }
+                default -> throw new IllegalStateException(kind + ": encoder layer type " + l.get("type") + " has no feature step");
+            }
+        }
+        if (maps) {
+            steps.add(new FeatureGraph.Flatten());
+        }
+        return new FeatureGraph(inputShape, steps);
     }
 
     @Override

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latent.model.Classifier;
+import dev.latent.model.FeatureGraph;
 import dev.latent.model.Hyperparameters;
 import dev.latent.io.BadInputException;
 import dev.latent.io.ModelFile;
@@ -458,6 +459,35 @@ public final class StackedAutoencoder implements FeatureExtractor {
                 in = target;
             }
         }
+    }
+
+    /**
+     * The top codes' dense layers, as {@link #features} computes them: the fine-tuned encoder's when one
+     * is kept, else each pretrained layer's encoder, bottom up (named {@code fine_tuned.enc<i>} and
+     * {@code layer<i>.enc1} as in the model file).
+     */
+    @Override
+    public FeatureGraph featureGraph() {
+        requirePretrained();
+        List<FeatureGraph.Step> steps = new ArrayList<>();
+        Map<String, Tensor> tuned = new LinkedHashMap<>();
+        if (fineTuned != null) {
+            for (Param p : fineTuned.network().params()) {
+                tuned.put(p.name(), p.value());
+            }
+        }
+        for (int i = 0; i < hidden.length; i++) {
+            if (fineTuned != null) {
+                String name = "enc" + (i + 1);
+                steps.add(new FeatureGraph.Dense("fine_tuned." + name, tuned.get(name + ".weight"), tuned.get(name + ".bias"), activation));
+            } else {
+                for (FeatureGraph.Step s : layers.get(i).featureGraph().steps()) {
+                    FeatureGraph.Dense d = (FeatureGraph.Dense) s;
+                    steps.add(new FeatureGraph.Dense("layer" + (i + 1) + "." + d.name(), d.weight(), d.bias(), d.activation()));
+                }
+            }
+        }
+        return new FeatureGraph(new int[] {input}, steps);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.latent.model.gan;
 
 import dev.latent.model.FeatureExtractor;
+import dev.latent.model.FeatureGraph;
 import dev.latent.model.Hyperparameters;
 import dev.latent.nn.GanInputTap;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -578,6 +579,23 @@ public final class Gan implements FeatureExtractor {
     @Override
     public int featureSize() {
         return (cfg.d1 + cfg.d2) * 16;
+    }
+
+    /**
+     * Pixels mapped to [-1, 1], then D's first level (conv, LeakyReLU) and, in two branches, its 4 x 4
+     * grid maxima and D's second level (conv, batch norm, LeakyReLU) with its grid maxima.
+     */
+    @Override
+    public FeatureGraph featureGraph() {
+        List<Layer> layers = d.layers();
+        List<FeatureGraph.Step> steps = new ArrayList<>();
+        steps.add(new FeatureGraph.Affine(2f, -1f));
+        steps.addAll(FeatureGraph.ofLayers(layers.subList(1, D_ACT1 + 1)));
+        List<FeatureGraph.Step> second = new ArrayList<>(FeatureGraph.ofLayers(layers.subList(D_ACT1 + 1, D_ACT2 + 1)));
+        second.add(new FeatureGraph.GridMax(4));
+        second.add(new FeatureGraph.Flatten());
+        steps.add(new FeatureGraph.Concat(List.of(List.of(new FeatureGraph.GridMax(4), new FeatureGraph.Flatten()), second)));
+        return new FeatureGraph(inputShape(), steps);
     }
 
     private static long pool4(Tensor maps, int sample, int channels, int side, Tensor out, long at) {

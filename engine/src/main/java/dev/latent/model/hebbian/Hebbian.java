@@ -1,6 +1,7 @@
 package dev.latent.model.hebbian;
 
 import dev.latent.model.FeatureExtractor;
+import dev.latent.model.FeatureGraph;
 import dev.latent.model.Hyperparameters;
 import dev.latent.model.Hyperparameters.Param;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latent.io.BadInputException;
 import dev.latent.io.ModelFile;
 import dev.latent.io.SafeTensors;
+import dev.latent.kernel.Activation;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.io.IOException;
@@ -17,6 +19,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -278,6 +281,21 @@ public final class Hebbian implements FeatureExtractor {
                 out.set((long) r * units + j, (float) acc);
             }
         }
+    }
+
+    /** y = W (x - mean), with W and the mean rounded to float32 (heap tensors made for the graph). */
+    @Override
+    public FeatureGraph featureGraph() {
+        float[] wf = new float[w.length];
+        for (int i = 0; i < w.length; i++) {
+            wf[i] = (float) w[i];
+        }
+        float[] mf = new float[d];
+        for (int i = 0; i < d; i++) {
+            mf[i] = (float) mean[i];
+        }
+        return new FeatureGraph(new int[] {d}, List.of(new FeatureGraph.Center("mean", Tensor.wrap(MemorySegment.ofArray(mf), 0, d)),
+                new FeatureGraph.Dense("hebbian", Tensor.wrap(MemorySegment.ofArray(wf), 0, units, d), null, Activation.IDENTITY)));
     }
 
     /** Writes a model file without extra config fields: see {@link #save(Path, Map, String)}. */

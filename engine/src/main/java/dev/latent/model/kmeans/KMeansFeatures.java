@@ -8,8 +8,10 @@ import dev.latent.data.Whitening;
 import dev.latent.io.BadInputException;
 import dev.latent.io.ModelFile;
 import dev.latent.io.SafeTensors;
+import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
 import dev.latent.kernel.Transpose;
+import dev.latent.model.FeatureGraph;
 import dev.latent.model.Hyperparameters;
 import dev.latent.model.Hyperparameters.Param;
 import dev.latent.tensor.Tensor;
@@ -19,6 +21,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -352,6 +355,36 @@ public final class KMeansFeatures implements AutoCloseable {
                 MemorySegment.copy(row, 0, os, ValueLayout.JAVA_FLOAT, at, k);
             }
         });
+    }
+
+    /**
+     * The steps from an image's maps (channels, H, W) to its encoded map (k, gh, gw), as {@link #maps}
+     * computes it: patches at the stride, their normalization, whitening (unit norm when spherical)
+     * and the encoding; tensor names carry {@code prefix} as in the model file.
+     */
+    List<FeatureGraph.Step> mapSteps(String prefix) {
+        List<FeatureGraph.Step> steps = new ArrayList<>();
+        steps.add(new FeatureGraph.Patches(config.patch(), config.stride()));
+        steps.add(new FeatureGraph.NormalizeChannels(config.normEps()));
+        steps.add(new FeatureGraph.Whiten(prefix + "whitening", whitening.matrix(), whitening.bias()));
+        if (config.spherical()) {
+            steps.add(new FeatureGraph.UnitNorm());
+        }
+        switch (config.encoding()) {
+            case TRIANGLE -> {
+                steps.add(new FeatureGraph.Distances(prefix + "centroids", centroids));
+                steps.add(new FeatureGraph.Triangle());
+            }
+            case HARD -> {
+                steps.add(new FeatureGraph.Distances(prefix + "centroids", centroids));
+                steps.add(new FeatureGraph.Nearest());
+            }
+            case SOFT_THRESHOLD -> {
+                steps.add(new FeatureGraph.Dots(prefix + "centroids", centroids, -(float) config.alpha()));
+                steps.add(new FeatureGraph.Activate(Activation.RELU));
+            }
+        }
+        return steps;
     }
 
     /** Positions of the extraction grid along a side of {@code size} pixels. */

@@ -1,6 +1,7 @@
 package dev.latent.model.kmeans;
 
 import dev.latent.model.FeatureExtractor;
+import dev.latent.model.FeatureGraph;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -339,6 +340,25 @@ public final class KMeansStack implements FeatureExtractor {
         requireShapes(x, out);
         int[] s = inputShape();
         fill(KMeansFeatures.images(x, s[0], s[1], s[2]), out);
+    }
+
+    /**
+     * Layer 1's encoded map, then its quadrant sums; with a second layer also, as a second branch, the
+     * chosen maps through layer 2 and its quadrant sums.
+     */
+    @Override
+    public FeatureGraph featureGraph() {
+        List<FeatureGraph.Step> steps = new ArrayList<>(first.mapSteps(""));
+        if (second == null) {
+            steps.add(new FeatureGraph.QuadrantSums());
+        } else {
+            List<FeatureGraph.Step> upper = new ArrayList<>();
+            upper.add(new FeatureGraph.SelectChannels(maps));
+            upper.addAll(second.mapSteps("layer2."));
+            upper.add(new FeatureGraph.QuadrantSums());
+            steps.add(new FeatureGraph.Concat(List.of(List.of(new FeatureGraph.QuadrantSums()), upper)));
+        }
+        return new FeatureGraph(inputShape(), steps);
     }
 
     @Override

@@ -10,6 +10,7 @@ import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
 import dev.latent.kernel.Transpose;
 import dev.latent.model.FeatureExtractor;
+import dev.latent.model.FeatureGraph;
 import dev.latent.model.Hyperparameters;
 import dev.latent.model.Hyperparameters.Param;
 import dev.latent.tensor.Tensor;
@@ -19,7 +20,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -221,6 +224,17 @@ public final class Rbm implements FeatureExtractor {
     public void features(Tensor x, Tensor out) {
         requireShapes(x, out);
         hiddenProbabilities(x.segment(), x.offset(), out.segment(), out.offset(), x.dim(0));
+    }
+
+    /** p(h=1|v) = sigm((x / sigma) W^T + c): the input scaled by 1/sigma (1 for Bernoulli units), then weight and bias. */
+    @Override
+    public FeatureGraph featureGraph() {
+        List<FeatureGraph.Step> steps = new ArrayList<>();
+        if (invSigma != 1f) {
+            steps.add(new FeatureGraph.Affine(invSigma, 0f));
+        }
+        steps.add(new FeatureGraph.Dense("rbm", w, c, Activation.SIGMOID));
+        return new FeatureGraph(inputShape, steps);
     }
 
     /** out = sigm(x W^T / sigma + c) for n rows; out must not overlap x. */

@@ -13,6 +13,7 @@ import dev.latent.kernel.Kernels;
 import dev.latent.loss.NtXent;
 import dev.latent.loss.SoftmaxCrossEntropy;
 import dev.latent.model.FeatureExtractor;
+import dev.latent.model.FeatureGraph;
 import dev.latent.model.Hyperparameters;
 import dev.latent.model.Hyperparameters.Param;
 import dev.latent.model.ModelFiles;
@@ -372,6 +373,20 @@ public final class SelfSupervised implements FeatureExtractor {
                 }
             }
         }
+    }
+
+    /**
+     * The encoder's layers (batch norm with running statistics); for patch-position, run on the 9 grid
+     * windows of each image, their features side by side.
+     */
+    @Override
+    public FeatureGraph featureGraph() {
+        List<FeatureGraph.Step> encoderSteps = FeatureGraph.ofLayers(encoder.layers());
+        if (gridOffsets == null) {
+            return new FeatureGraph(cfg.input, encoderSteps);
+        }
+        int[] in = cfg.encoderInput();
+        return new FeatureGraph(cfg.input, List.of(new FeatureGraph.Windows(in[1], in[2], gridOffsets, encoderSteps)));
     }
 
     private static void copyRow(Tensor src, int sr, int sc, Tensor dst, int dr, int dc, int count) {
