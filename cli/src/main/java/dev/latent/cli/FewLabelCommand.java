@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
  * stdout and fewlabel.json.
  */
 @Command(name = "fewlabel", mixinStandardHelpOptions = true,
-        description = "Compare classifiers given n labels per class: raw pixels, backprop alone, and features of trained models.")
+        description = {"Compare classifiers given n labels per class: raw pixels, backprop alone, and features of trained models.",
+                "Prints the table; writes fewlabel.json and report.html to --out."})
 final class FewLabelCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -49,21 +50,22 @@ final class FewLabelCommand implements Callable<Integer> {
     @Option(names = "--draws", defaultValue = "5", description = "Draws per budget (default: ${DEFAULT-VALUE}).")
     int draws;
 
-    @Option(names = "--hidden", defaultValue = "196", description = "Hidden units of the backprop-only MLP (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--mlp-hidden", defaultValue = "196",
+            description = "Hidden units of the MLP baseline trained by backprop on the labels alone (default: ${DEFAULT-VALUE}).")
     int hidden;
 
     @Option(names = "--seed", defaultValue = "1", description = "Split seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--out", defaultValue = "out", description = "Directory for fewlabel.json (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", defaultValue = "out", description = "Output directory: fewlabel.json and report.html (default: ${DEFAULT-VALUE}).")
     Path out;
 
     @Override
     public Integer call() throws Exception {
         Checks.allAtLeast("--budgets", budgets, 1);
         Checks.atLeast("--draws", draws, 1);
-        Checks.atLeast("--hidden", hidden, 1);
-        data.check("--out", out, List.of("fewlabel.json"), models.toArray(Path[]::new));
+        Checks.atLeast("--mlp-hidden", hidden, 1);
+        data.check("--out", out, List.of("fewlabel.json", Report.FILE), models.toArray(Path[]::new));
         for (Path m : models) {
             if (!Files.isRegularFile(m)) {
                 throw new BadInputException("--model " + m + (Files.isDirectory(m) ? ": is a directory, not a model file" : ": no such file"));

@@ -176,7 +176,7 @@ public final class SparkCommand implements Runnable {
         @Option(names = "--output", required = true, description = "Output Parquet directory (replaced).")
         Path output;
 
-        @Option(names = "--batch-size", defaultValue = "256", description = "Rows per encoder call (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--batch", defaultValue = "256", description = "Rows per encoder call (default: ${DEFAULT-VALUE}).")
         int batchSize;
 
         @Option(names = "--handle-invalid", defaultValue = "error", description = "error, skip or keep (default: ${DEFAULT-VALUE}).")
