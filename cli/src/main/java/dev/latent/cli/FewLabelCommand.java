@@ -38,7 +38,7 @@ final class FewLabelCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", description = "A latent model file of any kind whose features are scored (repeatable).")
+    @Option(names = "--model", paramLabel = "FILE", description = "A latent model file of any kind whose features are scored (repeatable).")
     List<Path> models = new ArrayList<>();
 
     @CommandLine.Mixin
@@ -50,14 +50,21 @@ final class FewLabelCommand implements Callable<Integer> {
     @Option(names = "--draws", defaultValue = "5", description = "Draws per budget (default: ${DEFAULT-VALUE}).")
     int draws;
 
-    @Option(names = "--mlp-hidden", defaultValue = "196",
+    @Option(names = "--mlp-hidden", paramLabel = "N", defaultValue = "196",
             description = "Hidden units of the MLP baseline trained by backprop on the labels alone (default: ${DEFAULT-VALUE}).")
     int hidden;
+
+    /** The old name of --mlp-hidden: refused, since --hidden is a code size in every other command. */
+    @Option(names = "--hidden", hidden = true)
+    void hidden(int units) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--hidden is now --mlp-hidden in fewlabel (the MLP baseline's width;"
+                + " --hidden is a code size in the other commands)");
+    }
 
     @Option(names = "--seed", defaultValue = "1", description = "Split seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--out", defaultValue = "out", description = "Output directory: fewlabel.json and report.html (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "out", description = "Output directory: fewlabel.json and report.html (default: ${DEFAULT-VALUE}).")
     Path out;
 
     @Override

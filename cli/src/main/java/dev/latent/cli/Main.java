@@ -48,6 +48,7 @@ public final class Main implements Runnable {
             CommandLine cl = new CommandLine(new Main());
             // the keys are declared in code (each kind's Hyperparameters), so the footer cannot be an annotation constant
             cl.getSubcommands().get("train").getCommandSpec().usageMessage().footer(TrainCommand.keysHelp()).width(150);
+            cl.getSubcommands().values().forEach(sub -> sub.getCommandSpec().versionProvider(new Version())); // -V everywhere
             cl.setParameterExceptionHandler((ex, strings) -> {
                 CommandLine c = ex.getCommandLine();
                 StringBuilder line = new StringBuilder(oneLine(ex.getMessage()));

@@ -70,6 +70,22 @@ class HelpTest {
         }
     }
 
+    /** Old spellings: hidden aliases still parse (an --epochs error, not an unknown option); fewlabel's --hidden points to its new name. */
+    @Test
+    void oldSpellingsParseOrSayTheNewName() {
+        for (List<String> args : List.of(List.of("train", "--model", "autoencoder", "--images", "x.idx", "--epochs", "0"),
+                List.of("demo", "--images", "x.idx", "--test-images", "t.idx", "--epochs", "0"),
+                List.of("anchors", "--images", "x.idx", "--labels", "y.idx", "--test-images", "t.idx", "--test-labels", "u.idx",
+                        "--deep-epochs", "0"))) {
+            HardeningTest.Run r = HardeningTest.run(args.toArray(String[]::new));
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.line().contains("epochs") && !r.line().contains("Unknown option"), r.line());
+        }
+        HardeningTest.Run r = HardeningTest.run("fewlabel", "--hidden", "4");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.line().contains("--mlp-hidden"), r.line());
+    }
+
     @Test
     void helpNamesEveryFileEachCommandWrites(@TempDir Path dir) throws Exception {
         Path images = dir.resolve("images.idx");
