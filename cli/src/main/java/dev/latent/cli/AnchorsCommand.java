@@ -31,27 +31,41 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "anchors", mixinStandardHelpOptions = true,
         description = {"Rerun published results (UFLDL self-taught learning and stacked autoencoder, Hinton & Salakhutdinov's",
-                "deep autoencoder, pretrained greedily as autoencoders and as a stack of RBMs) and print latent's numbers beside the papers'. Writes anchors.json and pictures to --out."})
+                "deep autoencoder, pretrained greedily as autoencoders and as a stack of RBMs) and print latent's numbers beside the papers'.",
+                "Writes anchors.json, self-taught-filters.png (self-taught), deep-reconstructions.png (deep) and"
+                + " deep-belief-reconstructions.png (deep-belief) to --out."})
 final class AnchorsCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--out", defaultValue = "out/anchors", description = "Output directory (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "out/anchors", description = "Output directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--images", description = "IDX digit images (default: the embedded 10,000 MNIST digits).")
+    @Option(names = "--input", paramLabel = "FILE", description = "IDX digit images (default: the embedded 10,000 MNIST digits).")
     Path images;
 
-    @Option(names = "--labels", description = "IDX labels matching --images.")
+    @Option(names = "--labels", paramLabel = "FILE", description = "IDX labels matching --input.")
     Path labels;
 
-    @Option(names = "--test-images", description = "IDX test images (e.g. Fashion-MNIST's t10k); with --test-labels, the deep"
-            + " autoencoders train on all of --images and are scored on these instead of a 20% split.")
+    @Option(names = "--test-input", paramLabel = "FILE", description = "IDX test images (e.g. Fashion-MNIST's t10k); with --test-labels, the deep"
+            + " autoencoders train on all of --input and are scored on these instead of a 20% split.")
     Path testImages;
 
-    @Option(names = "--test-labels", description = "IDX labels matching --test-images.")
+    @Option(names = "--test-labels", paramLabel = "FILE", description = "IDX labels matching --test-input.")
     Path testLabels;
+
+    /** The old spelling of --input, kept hidden so scripts keep working. */
+    @Option(names = "--images", hidden = true)
+    void images(Path file) {
+        images = file;
+    }
+
+    /** The old spelling of --test-input, kept hidden so scripts keep working. */
+    @Option(names = "--test-images", hidden = true)
+    void testImages(Path file) {
+        testImages = file;
+    }
 
     @Option(names = "--only", split = ",", defaultValue = "self-taught,stacked,deep,deep-belief",
             description = "Experiments to run, of self-taught, stacked, deep, deep-belief (default: ${DEFAULT-VALUE}).")
@@ -93,13 +107,13 @@ final class AnchorsCommand implements Callable<Integer> {
             }
         }
         if ((images == null) != (labels == null)) {
-            throw new IllegalArgumentException("--images and --labels go together");
+            throw new IllegalArgumentException("--input and --labels go together");
         }
         if ((testImages == null) != (testLabels == null)) {
-            throw new IllegalArgumentException("--test-images and --test-labels go together");
+            throw new IllegalArgumentException("--test-input and --test-labels go together");
         }
         if (testImages != null && images == null) {
-            throw new IllegalArgumentException("--test-images needs --images (the training set)");
+            throw new IllegalArgumentException("--test-input needs --input (the training set)");
         }
         Checks.atLeast("--rbm-epochs", rbmEpochs, 1);
         Checks.atLeast("--deep-belief-epochs", deepBeliefEpochs, 1);
@@ -138,7 +152,7 @@ final class AnchorsCommand implements Callable<Integer> {
                     : all.subset("train", split.pool());
                  Dataset test = split == null ? Dataset.readIdx(testImages, testLabels) : all.subset("test", split.test())) {
                 if (test.features() != train.features()) {
-                    throw new IllegalArgumentException("--test-images: images of " + test.features() + " pixels, the training images have "
+                    throw new IllegalArgumentException("--test-input: images of " + test.features() + " pixels, the training images have "
                             + train.features());
                 }
                 String setup = String.format(Locale.ROOT, "%d train, %d test", train.size(), test.size());

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code latent train --model autoencoder}: hyperparameters {@link Autoencoder#HYPERPARAMETERS}
+ * {@code latent train --kind autoencoder}: hyperparameters {@link Autoencoder#HYPERPARAMETERS}
  * ({@code hidden=196}, comma-separated for a deep one, e.g. 1000,500,250,30; KL sparsity rho 0.1, beta 3;
  * weight decay 3e-3; ...); {@code --denoise masking:0.3|gaussian:0.1} makes it a denoising autoencoder.
  * Writes model.safetensors, filters.png (and for a deep one layer2-units.png) and metrics.jsonl.
@@ -31,6 +31,11 @@ final class AutoencoderJob implements TrainJob {
     @Override
     public String description() {
         return "sparse / compressive / deep autoencoder (dense)";
+    }
+
+    @Override
+    public List<String> writes() {
+        return List.of("model.safetensors", "checkpoint.safetensors", "metrics.jsonl", "filters.png", "layer2-units.png (two or more layers)");
     }
 
     @Override

@@ -13,10 +13,11 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code latent train --model conv-autoencoder}: hyperparameters {@link ConvAutoencoder#HYPERPARAMETERS}
+ * {@code latent train --kind conv-autoencoder}: hyperparameters {@link ConvAutoencoder#HYPERPARAMETERS}
  * ({@code channels=16,32}, the encoder's conv layers; {@code kernel=3}, {@code stride=2},
  * {@code padding=1}, {@code activation=relu}, ...); {@code --denoise} for a denoising one. Writes model.safetensors,
  * reconstructions.png (inputs above their reconstructions) and metrics.jsonl.
@@ -31,6 +32,11 @@ final class ConvAutoencoderJob implements TrainJob {
     @Override
     public String description() {
         return "convolutional autoencoder (strided convs, transposed-conv decoder)";
+    }
+
+    @Override
+    public List<String> writes() {
+        return List.of("model.safetensors", "checkpoint.safetensors", "metrics.jsonl", "reconstructions.png");
     }
 
     @Override

@@ -13,18 +13,30 @@ import picocli.CommandLine.Option;
  */
 final class DataOptions {
 
-    @Option(names = "--images", description = "IDX image file (default: the embedded 10,000 MNIST digits).")
+    @Option(names = "--input", paramLabel = "FILE", description = "IDX image file (default: the embedded 10,000 MNIST digits).")
     Path images;
 
-    @Option(names = "--labels", description = "IDX label file matching --images.")
+    @Option(names = "--labels", paramLabel = "FILE", description = "IDX label file matching --input.")
     Path labels;
 
-    @Option(names = "--test-images", description = "IDX test images; then all of --images are the pool"
-            + " (default: a stratified held-out fraction of --images).")
+    @Option(names = "--test-input", paramLabel = "FILE", description = "IDX test images; then all of --input is the pool"
+            + " (default: a stratified held-out fraction of --input).")
     Path testImages;
 
-    @Option(names = "--test-labels", description = "IDX labels matching --test-images.")
+    @Option(names = "--test-labels", paramLabel = "FILE", description = "IDX labels matching --test-input.")
     Path testLabels;
+
+    /** The old spelling of --input, kept hidden so scripts keep working. */
+    @Option(names = "--images", hidden = true)
+    void images(Path file) {
+        images = file;
+    }
+
+    /** The old spelling of --test-input, kept hidden so scripts keep working. */
+    @Option(names = "--test-images", hidden = true)
+    void testImages(Path file) {
+        testImages = file;
+    }
 
     /** The whole labelled set, the pool (unlabeled for learning, labels drawn from it) and the test set. */
     record Data(Dataset all, Dataset pool, Dataset test) implements AutoCloseable {
@@ -41,7 +53,7 @@ final class DataOptions {
     /** Checks before any work that the output directory {@code outOption} overwrites none of the inputs. */
     void check(String outOption, Path out, java.util.List<String> writes, Path... moreInputs) throws IOException {
         if ((images == null) != (labels == null) || (testImages == null) != (testLabels == null)) {
-            throw new BadInputException("--images and --labels, --test-images and --test-labels go in pairs");
+            throw new BadInputException("--input and --labels, --test-input and --test-labels go in pairs");
         }
         Path[] inputs = java.util.stream.Stream.concat(java.util.stream.Stream.of(images, labels, testImages, testLabels),
                 java.util.Arrays.stream(moreInputs)).toArray(Path[]::new);
@@ -64,14 +76,14 @@ final class DataOptions {
     /** Reads the data; without test files, {@code testFraction} of each class (drawn from {@code seed}) is held out. */
     Data open(double testFraction, long seed) throws IOException {
         if ((images == null) != (labels == null) || (testImages == null) != (testLabels == null)) {
-            throw new IllegalArgumentException("--images and --labels, --test-images and --test-labels go in pairs");
+            throw new IllegalArgumentException("--input and --labels, --test-input and --test-labels go in pairs");
         }
-        Dataset all = nonEmpty(images == null ? Dataset.embeddedMnist() : Dataset.readIdx(images, labels), "--images", images);
+        Dataset all = nonEmpty(images == null ? Dataset.embeddedMnist() : Dataset.readIdx(images, labels), "--input", images);
         Dataset pool = null;
         try {
             if (testImages != null) {
                 pool = all;
-                Dataset test = nonEmpty(Dataset.readIdx(testImages, testLabels), "--test-images", testImages);
+                Dataset test = nonEmpty(Dataset.readIdx(testImages, testLabels), "--test-input", testImages);
                 if (test.classes() > all.classes()) {
                     int bad = java.util.Arrays.stream(test.labels()).filter(v -> v >= all.classes()).findFirst().orElse(-1);
                     test.close();

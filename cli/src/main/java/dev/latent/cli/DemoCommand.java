@@ -41,13 +41,13 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Train sparse, denoising and stacked autoencoders on unlabeled digits, then compare classifiers given few labels.",
-                "Writes filters.png, reconstructions.png, loss.png and results.json to --out."})
+                "Writes report.html, filters.png, reconstructions.png, loss.png, results.json, metrics.jsonl and model.safetensors to --out."})
 final class DemoCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--out", defaultValue = "out", description = "Output directory (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "out", description = "Output directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
     @CommandLine.Mixin
@@ -98,7 +98,7 @@ final class DemoCommand implements Callable<Integer> {
         Checks.allAtLeast("--budgets", budgets, 1);
         Checks.atLeast("--draws", draws, 1);
         Checks.between("--test-fraction", testFraction, 0, 1);
-        data.check("--out", out, List.of("results.json", "metrics.jsonl", "model.safetensors", "*.png"));
+        data.check("--out", out, List.of("results.json", "metrics.jsonl", "model.safetensors", Report.FILE, "*.png"));
         PrintWriter stdout = spec.commandLine().getOut();
         Corruption corruption = denoise.equals("none") ? null : Corruption.parse(denoise);
         Files.createDirectories(out);

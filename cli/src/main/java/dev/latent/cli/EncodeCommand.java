@@ -26,22 +26,23 @@ import picocli.CommandLine.Option;
  * {@code label,f0,...,f(m-1)}, then one row per image; the label first when known). Output is written to a temporary file and renamed.
  */
 @Command(name = "encode", mixinStandardHelpOptions = true,
-        description = "Write the embeddings (codes) of a data set under a trained model.")
+        description = {"Write the embeddings (codes) of a data set under a trained model.",
+                "Writes one file, --output: safetensors (tensors codes, N x m, and labels when known), or CSV with --csv."})
 final class EncodeCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "A latent model file (model.safetensors).")
+    @Option(names = "--model", paramLabel = "FILE", required = true, description = "A latent model file (model.safetensors).")
     Path model;
 
-    @Option(names = "--input", description = "IDX image file (default: the embedded 10,000 MNIST digits).")
+    @Option(names = "--input", paramLabel = "FILE", description = "IDX image file (default: the embedded 10,000 MNIST digits).")
     Path input;
 
-    @Option(names = "--labels", description = "IDX label file for --input (optional).")
+    @Option(names = "--labels", paramLabel = "FILE", description = "IDX label file for --input (optional).")
     Path labels;
 
-    @Option(names = "--output", required = true, description = "Output file (.safetensors, or .csv with --csv).")
+    @Option(names = "--output", paramLabel = "FILE", required = true, description = "Output file (.safetensors, or .csv with --csv).")
     Path output;
 
     @Option(names = "--csv", description = "Write CSV instead of safetensors.")

@@ -27,10 +27,10 @@ final class ExportCommand implements Callable<Integer> {
             description = "Write ONNX (opset 13). The only format, so the default; kept for old scripts.")
     boolean onnx;
 
-    @Option(names = "--model", required = true, description = "A latent model file (model.safetensors).")
+    @Option(names = "--model", paramLabel = "FILE", required = true, description = "A latent model file (model.safetensors).")
     Path model;
 
-    @Option(names = "--output", required = true, description = "The ONNX file to write (e.g. encoder.onnx).")
+    @Option(names = "--output", paramLabel = "FILE", required = true, description = "The ONNX file to write (e.g. encoder.onnx).")
     Path output;
 
     @Override

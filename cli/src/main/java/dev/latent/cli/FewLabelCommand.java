@@ -31,13 +31,14 @@ import picocli.CommandLine.Option;
  * stdout and fewlabel.json.
  */
 @Command(name = "fewlabel", mixinStandardHelpOptions = true,
-        description = "Compare classifiers given n labels per class: raw pixels, backprop alone, and features of trained models.")
+        description = {"Compare classifiers given n labels per class: raw pixels, backprop alone, and features of trained models.",
+                "Prints the table; writes fewlabel.json and report.html to --out."})
 final class FewLabelCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", description = "A latent model file of any kind whose features are scored (repeatable).")
+    @Option(names = "--model", paramLabel = "FILE", description = "A latent model file of any kind whose features are scored (repeatable).")
     List<Path> models = new ArrayList<>();
 
     @CommandLine.Mixin
@@ -49,21 +50,29 @@ final class FewLabelCommand implements Callable<Integer> {
     @Option(names = "--draws", defaultValue = "5", description = "Draws per budget (default: ${DEFAULT-VALUE}).")
     int draws;
 
-    @Option(names = "--hidden", defaultValue = "196", description = "Hidden units of the backprop-only MLP (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--mlp-hidden", paramLabel = "N", defaultValue = "196",
+            description = "Hidden units of the MLP baseline trained by backprop on the labels alone (default: ${DEFAULT-VALUE}).")
     int hidden;
+
+    /** The old name of --mlp-hidden: refused, since --hidden is a code size in every other command. */
+    @Option(names = "--hidden", hidden = true)
+    void hidden(int units) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--hidden is now --mlp-hidden in fewlabel (the MLP baseline's width;"
+                + " --hidden is a code size in the other commands)");
+    }
 
     @Option(names = "--seed", defaultValue = "1", description = "Split seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--out", defaultValue = "out", description = "Directory for fewlabel.json (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "out", description = "Output directory: fewlabel.json and report.html (default: ${DEFAULT-VALUE}).")
     Path out;
 
     @Override
     public Integer call() throws Exception {
         Checks.allAtLeast("--budgets", budgets, 1);
         Checks.atLeast("--draws", draws, 1);
-        Checks.atLeast("--hidden", hidden, 1);
-        data.check("--out", out, List.of("fewlabel.json"), models.toArray(Path[]::new));
+        Checks.atLeast("--mlp-hidden", hidden, 1);
+        data.check("--out", out, List.of("fewlabel.json", Report.FILE), models.toArray(Path[]::new));
         for (Path m : models) {
             if (!Files.isRegularFile(m)) {
                 throw new BadInputException("--model " + m + (Files.isDirectory(m) ? ": is a directory, not a model file" : ": no such file"));

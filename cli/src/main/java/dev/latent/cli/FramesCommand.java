@@ -32,21 +32,27 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "frames", mixinStandardHelpOptions = true,
         description = {"Train the LSTM encoder-predictor of Srivastava et al. (2015) on Moving MNIST and compare its predicted frames",
-                "with the copy-last-frame baseline; its sequence features in the few-label table. Writes frames.json and",
-                "frames.png to --out."})
+                "with the copy-last-frame baseline; its sequence features in the few-label table.",
+                "Writes frames.json and frames.png to --out."})
 final class FramesCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--out", defaultValue = "out/frames", description = "Output directory (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "out/frames", description = "Output directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--images", description = "IDX digit images (default: the embedded 10,000 MNIST digits).")
+    @Option(names = "--input", paramLabel = "FILE", description = "IDX digit images (default: the embedded 10,000 MNIST digits).")
     Path images;
 
-    @Option(names = "--labels", description = "IDX labels matching --images.")
+    @Option(names = "--labels", paramLabel = "FILE", description = "IDX labels matching --input.")
     Path labels;
+
+    /** The old spelling of --input, kept hidden so scripts keep working. */
+    @Option(names = "--images", hidden = true)
+    void images(Path file) {
+        images = file;
+    }
 
     @Option(names = "--frame-size", defaultValue = "16", description = "Frame side in pixels (default: ${DEFAULT-VALUE}; the paper: 64).")
     int frameSize;
@@ -94,7 +100,7 @@ final class FramesCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if ((images == null) != (labels == null)) {
-            throw new IllegalArgumentException("--images and --labels go together");
+            throw new IllegalArgumentException("--input and --labels go together");
         }
         Checks.atLeast("--frame-size", frameSize, 1);
         Checks.atLeast("--digit-size", digitSize, 1);

@@ -27,7 +27,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code latent train --model dcgan}: a DCGAN ({@link Gan}). Hyperparameters ({@code --set}):
+ * {@code latent train --kind dcgan}: a DCGAN ({@link Gan}). Hyperparameters ({@code --set}):
  * {@link Gan#HYPERPARAMETERS} ({@code z=100}, {@code g1=128}, {@code g2=64}, {@code d1=64}, {@code d2=128},
  * {@code k=1} (D steps per G step), {@code generator_loss=non_saturating|minimax}, {@code lr=2e-4},
  * {@code beta1=0.5}, {@code beta2=0.999}: lr from --set, because --lr's default belongs to the
@@ -65,6 +65,11 @@ final class GanJob implements TrainJob {
     @Override
     public String description() {
         return "deep convolutional GAN (generator + discriminator; D's features for few-label)";
+    }
+
+    @Override
+    public List<String> writes() {
+        return List.of("model.safetensors", "checkpoint.safetensors", "metrics.jsonl", "samples.png", "samples-epoch-NNN.png (every epoch)", "interpolation.png", "losses.png", "frechet.png, arithmetic.png, arithmetic.json, fewlabel.json (with labels)");
     }
 
     @Override

@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code latent train --model hebbian}: Hebbian learning. Hyperparameters: {@link Hebbian#HYPERPARAMETERS}
+ * {@code latent train --kind hebbian}: Hebbian learning. Hyperparameters: {@link Hebbian#HYPERPARAMETERS}
  * ({@code rule=sanger|oja|hebb}, {@code units=8} (1 for oja), {@code normalize=true} (hebb only)), and the
  * job's {@code eta=0.002}, {@code tau=10000},
  * {@code source=digits|natural} ({@code patch=8}, {@code patches=20000} for natural). Epochs from
@@ -47,6 +47,11 @@ final class HebbianJob implements TrainJob {
     @Override
     public String description() {
         return "Hebbian rules: plain Hebb (normalized), Oja, Sanger's GHA";
+    }
+
+    @Override
+    public List<String> writes() {
+        return List.of("model.safetensors", "filters.png");
     }
 
     @Override

@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code latent train --model kmeans}: clustering learning of filters. Hyperparameters:
+ * {@code latent train --kind kmeans}: clustering learning of filters. Hyperparameters:
  * {@link KMeansFeatures#HYPERPARAMETERS} ({@code k=100}, {@code patch=6}, {@code stride=1},
  * {@code encoding=triangle|hard|soft_threshold}, {@code patches=50000}, {@code iterations=30},
  * {@code spherical=false}, {@code mini_batch=0} (batch size; 0 = full Lloyd), {@code whiten_eps=0.1}, ...);
@@ -68,6 +68,11 @@ final class KMeansJob implements TrainJob {
     @Override
     public String description() {
         return "k-means clustering learning of filters (Coates & Ng), whitened patches";
+    }
+
+    @Override
+    public List<String> writes() {
+        return List.of("model.safetensors", "centroids.png");
     }
 
     @Override

@@ -48,6 +48,7 @@ public final class Main implements Runnable {
             CommandLine cl = new CommandLine(new Main());
             // the keys are declared in code (each kind's Hyperparameters), so the footer cannot be an annotation constant
             cl.getSubcommands().get("train").getCommandSpec().usageMessage().footer(TrainCommand.keysHelp()).width(150);
+            cl.getSubcommands().values().forEach(sub -> sub.getCommandSpec().versionProvider(new Version())); // -V everywhere
             cl.setParameterExceptionHandler((ex, strings) -> {
                 CommandLine c = ex.getCommandLine();
                 StringBuilder line = new StringBuilder(oneLine(ex.getMessage()));
@@ -180,7 +181,7 @@ public final class Main implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /** The version from the jar manifest, or "dev" when run from classes. */
+    /** The version latent-engine was built as ({@link dev.latent.io.LatentVersion}). */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
@@ -189,7 +190,6 @@ public final class Main implements Runnable {
     }
 
     static String version() {
-        String v = Main.class.getPackage().getImplementationVersion();
-        return v == null ? "0.1.0-SNAPSHOT" : v;
+        return dev.latent.io.LatentVersion.get();
     }
 }

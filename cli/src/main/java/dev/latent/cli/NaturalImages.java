@@ -21,6 +21,6 @@ final class NaturalImages {
                 }
             }
         }
-        throw new BadInputException("no shared/data/natural-images directory in the working directory or above it; pass --images DIR");
+        throw new BadInputException("no shared/data/natural-images directory in the working directory or above it; put the photos there (kmeans also takes --set images_dir=DIR)");
     }
 }

@@ -16,10 +16,11 @@ import java.io.BufferedWriter;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code latent train --model rbm}: a restricted Boltzmann machine. Hyperparameters:
+ * {@code latent train --kind rbm}: a restricted Boltzmann machine. Hyperparameters:
  * {@link Rbm#HYPERPARAMETERS} ({@code visible=bernoulli|gaussian}, {@code hidden=200}, {@code sigma},
  * {@code k=1}, {@code persistent=false}, {@code eta=0.05}, {@code momentum=0.5},
  * {@code weight_decay=2e-4}, {@code init_std=0.01}); epochs and batch from --epochs and --batch (--lr is
@@ -54,6 +55,11 @@ final class RbmJob implements TrainJob {
     @Override
     public String description() {
         return "restricted Boltzmann machine (Bernoulli or Gaussian visible units), CD-k or persistent CD";
+    }
+
+    @Override
+    public List<String> writes() {
+        return List.of("model.safetensors", "metrics.jsonl", "filters.png");
     }
 
     @Override

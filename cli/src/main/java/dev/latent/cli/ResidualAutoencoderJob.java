@@ -10,10 +10,11 @@ import dev.latent.viz.ImageGrid;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code latent train --model residual-autoencoder}: hyperparameters
+ * {@code latent train --kind residual-autoencoder}: hyperparameters
  * {@link ResidualAutoencoder#HYPERPARAMETERS} ({@code width=64}, the code size; {@code blocks=3};
  * {@code activation=sigmoid}; ...); {@code --denoise} for a denoising one. Writes model.safetensors (served by
  * the Encoder), filters.png (block 1's filters on the input) and metrics.jsonl.
@@ -28,6 +29,11 @@ final class ResidualAutoencoderJob implements TrainJob {
     @Override
     public String description() {
         return "residual autoencoder whose blocks also see the shared input (seed 002)";
+    }
+
+    @Override
+    public List<String> writes() {
+        return List.of("model.safetensors", "checkpoint.safetensors", "metrics.jsonl", "filters.png");
     }
 
     @Override

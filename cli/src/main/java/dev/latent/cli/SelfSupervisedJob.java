@@ -24,7 +24,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code latent train --model contrastive|exemplar|patch-position}: a self-supervised conv encoder
+ * {@code latent train --kind contrastive|exemplar|patch-position}: a self-supervised conv encoder
  * ({@link SelfSupervised}; hyperparameters {@link SelfSupervised#hyperparameters}). On labelled data a
  * stratified 20% test split (seed --seed) is held out first and the model learns from the pool only;
  * with {@code fewlabel=true} the few-label table (raw pixels vs the features) follows. With
@@ -57,6 +57,11 @@ final class SelfSupervisedJob implements TrainJob {
             case EXEMPLAR -> "Exemplar-CNN: each of N images its own surrogate class under random augmentation";
             case PATCH_POSITION -> "relative position of two patches (Doersch 2015), features of a 3x3 patch grid";
         };
+    }
+
+    @Override
+    public List<String> writes() {
+        return List.of("model.safetensors", "metrics.jsonl", "filters.png", "loss.png", "neighbours.png, pca.png, fewlabel.json (with labels)");
     }
 
     @Override

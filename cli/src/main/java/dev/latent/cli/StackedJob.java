@@ -1,11 +1,11 @@
 package dev.latent.cli;
 
 import dev.latent.data.Dataset;
-import dev.latent.model.Classifier;
 import dev.latent.eval.FewLabel;
 import dev.latent.io.ModelFile;
 import dev.latent.kernel.Activation;
 import dev.latent.kernel.Kernels;
+import dev.latent.model.Classifier;
 import dev.latent.model.Hyperparameters;
 import dev.latent.model.Hyperparameters.Param;
 import dev.latent.model.autoencoder.Autoencoder;
@@ -16,10 +16,11 @@ import dev.latent.viz.ImageGrid;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code latent train --model stacked}: a stacked autoencoder trained greedily layer by layer, then
+ * {@code latent train --kind stacked}: a stacked autoencoder trained greedily layer by layer, then
  * optionally fine-tuned end to end with a softmax head on a few labels. Hyperparameters
  * {@link StackedAutoencoder#HYPERPARAMETERS} ({@code hidden=200,200}, {@code activation=sigmoid},
  * {@code rho=0.1}, {@code beta=3} (0: no sparsity), {@code weight_decay=3e-3}), and the job's
@@ -48,6 +49,11 @@ final class StackedJob implements TrainJob {
     @Override
     public String description() {
         return "stacked sparse autoencoder, greedy layer-wise, optionally fine-tuned on a few labels";
+    }
+
+    @Override
+    public List<String> writes() {
+        return List.of("model.safetensors", "filters.png");
     }
 
     @Override

@@ -15,10 +15,11 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code latent train --model KIND ...}: trains one model kind on a data set and writes its model file. */
+/** {@code latent train --kind KIND ...}: trains one model kind on a data set and writes its model file. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = {"Train a model on unlabeled data and write it to --out.",
-                "Kinds: see --model; model-specific hyperparameters go in --set key=value."})
+        description = {"Train a model on unlabeled data and write it to --out: model.safetensors, report.html and the kind's files listed"
+                + " below (files named as those and as checkpoint.safetensors, *.json and *.png in --out are replaced).",
+                "Kinds: see --kind (--model KIND, the old spelling, still works); model-specific hyperparameters go in --set key=value."})
 final class TrainCommand implements Callable<Integer> {
 
     /** Every model kind; a new kind is one more entry. */
@@ -30,9 +31,9 @@ final class TrainCommand implements Callable<Integer> {
     record Options(String model, Path images, Path labels, Path out, int epochs, int batch, double lr, long seed,
                    boolean resume, Hyperparameters.Values set) {
 
-        /** The embedded digits unless --images/--labels were given. */
+        /** The embedded digits unless --input/--labels were given. */
         Dataset data() throws java.io.IOException {
-            return DataOptions.nonEmpty(images == null ? Dataset.embeddedMnist() : Dataset.readIdx(images, labels), "--images", images);
+            return DataOptions.nonEmpty(images == null ? Dataset.embeddedMnist() : Dataset.readIdx(images, labels), "--input", images);
         }
 
         /** The value of {@code --set key=...}, or the key's declared default. */
@@ -48,9 +49,10 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Every kind's {@code --set} keys with types, ranges and defaults: the footer of {@code train --help}. */
     static String keysHelp() {
-        StringBuilder b = new StringBuilder("%n--set keys of each --model (key=default, type, range, what it is):%n");
+        StringBuilder b = new StringBuilder("%n--set keys of each --kind (key=default, type, range, what it is), and the files it writes:%n");
         for (TrainJob j : JOBS) {
             b.append("%n").append(j.name()).append(" (").append(j.description()).append("):%n");
+            b.append("  writes ").append(String.join(", ", j.writes()).replace("%", "%%")).append("%n");
             for (String line : j.hyperparameters().help().split("\n")) {
                 b.append("  ").append(line.replace("%", "%%")).append("%n");
             }
@@ -61,35 +63,47 @@ final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "Model kind: ${COMPLETION-CANDIDATES}.",
+    @Option(names = "--kind", paramLabel = "KIND", description = "Model kind (required): ${COMPLETION-CANDIDATES}.",
             completionCandidates = Kinds.class)
     String model;
 
-    @Option(names = "--images", description = "IDX image file (default: the embedded 10,000 MNIST digits).")
+    @Option(names = "--input", paramLabel = "FILE", description = "IDX image file (default: the embedded 10,000 MNIST digits).")
     Path images;
 
-    @Option(names = "--labels", description = "IDX label file (optional).")
+    @Option(names = "--labels", paramLabel = "FILE", description = "IDX label file matching --input (optional).")
     Path labels;
 
-    @Option(names = "--out", defaultValue = "out", description = "Output directory (default: ${DEFAULT-VALUE}).")
+    /** The old spelling of --kind: train reads no model file, so --model can only name a kind here. */
+    @Option(names = "--model", hidden = true)
+    void model(String kind) {
+        model = kind;
+    }
+
+    /** The old spelling of --input, kept hidden so scripts keep working. */
+    @Option(names = "--images", hidden = true)
+    void images(Path file) {
+        images = file;
+    }
+
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "out", description = "Output directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--epochs", defaultValue = "20", description = "Epochs (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--epochs", paramLabel = "N", defaultValue = "20", description = "Epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--batch", defaultValue = "128", description = "Mini-batch size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "128", description = "Mini-batch size (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--lr", defaultValue = "3e-3", description = "Learning rate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", paramLabel = "RATE", defaultValue = "3e-3", description = "Learning rate (default: ${DEFAULT-VALUE}).")
     double lr;
 
-    @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--resume", description = "Continue from --out's checkpoint.safetensors if there is one.")
     boolean resume;
 
-    @Option(names = "--denoise", paramLabel = "KIND:AMOUNT", converter = CorruptionConverter.class,
+    @Option(names = "--denoise", paramLabel = "NOISE:AMOUNT", converter = CorruptionConverter.class,
             description = "Denoising (autoencoder kinds): corrupt the training input with masking:FRACTION (e.g. masking:0.3)"
                     + " or gaussian:SIGMA (e.g. gaussian:0.1); the loss target stays the clean input.")
     Corruption denoise;
@@ -105,10 +119,10 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    @Option(names = "--layers", description = "Layers of a stacked model (k-means: 1 or 2); the same as --set layers=N.")
+    @Option(names = "--layers", paramLabel = "N", description = "Layers of a stacked model (k-means: 1 or 2); the same as --set layers=N.")
     Integer layers;
 
-    @Option(names = "--set", description = "Model hyperparameter key=value (repeatable); the keys of each kind are listed below.")
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Model hyperparameter key=value (repeatable); the keys of each kind are listed below.")
     Map<String, String> set = new LinkedHashMap<>();
 
     static final class Kinds implements Iterable<String> {
@@ -120,6 +134,9 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (model == null) {
+            throw new IllegalArgumentException("--kind is required: one of " + JOBS.stream().map(TrainJob::name).collect(Collectors.joining(", ")));
+        }
         Checks.atLeast("--epochs", epochs, 1);
         Checks.atLeast("--batch", batch, 1);
         Checks.positive("--lr", lr);
@@ -131,13 +148,13 @@ final class TrainCommand implements Callable<Integer> {
             requireEpochsLeft(out.resolve("checkpoint.safetensors"), epochs);
         }
         TrainJob job = JOBS.stream().filter(j -> j.name().equals(model)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("unknown --model '" + model + "'; known: "
+                .orElseThrow(() -> new IllegalArgumentException("unknown --kind '" + model + "'; known: "
                         + JOBS.stream().map(TrainJob::name).collect(Collectors.joining(", "))));
         if (denoise != null && !job.denoises()) {
-            throw new IllegalArgumentException("--denoise applies to autoencoder kinds, not --model " + model);
+            throw new IllegalArgumentException("--denoise applies to autoencoder kinds, not --kind " + model);
         }
         if ((images == null) && labels != null) {
-            throw new IllegalArgumentException("--labels needs --images");
+            throw new IllegalArgumentException("--labels needs --input");
         }
         Map<String, String> keys = new LinkedHashMap<>(set);
         if (layers != null) {
@@ -146,7 +163,7 @@ final class TrainCommand implements Callable<Integer> {
         if (denoise != null) {
             keys.put("denoising", denoise.toString());
         }
-        Hyperparameters.Values values = job.hyperparameters().parse(keys, "--model " + model + " --set");
+        Hyperparameters.Values values = job.hyperparameters().parse(keys, "--kind " + model + " --set");
         PrintWriter pw = spec.commandLine().getOut();
         int code = job.run(new Options(model, images, labels, out, epochs, batch, lr, seed, resume, values), pw);
         if (code == 0) {

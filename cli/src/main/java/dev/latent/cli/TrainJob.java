@@ -2,16 +2,17 @@ package dev.latent.cli;
 
 import dev.latent.model.Hyperparameters;
 import java.io.PrintWriter;
+import java.util.List;
 
 /**
- * One model kind that {@code latent train --model NAME} can train: it reads the common options and its
+ * One model kind that {@code latent train --kind NAME} can train: it reads the common options and its
  * own {@code --set key=value} hyperparameters (its model's declared keys, the ones its model file's
  * config stores, plus the job's own), trains, writes its model file and pictures, and prints a short
  * summary. Register an implementation in {@link TrainCommand#JOBS}.
  */
 interface TrainJob {
 
-    /** The --model name. */
+    /** The --kind name. */
     String name();
 
     /** One line for --help. */
@@ -24,6 +25,12 @@ interface TrainJob {
     default boolean denoises() {
         return false;
     }
+
+    /**
+     * The files this kind writes in {@code --out} beside report.html, for {@code train --help}: names, a
+     * pattern such as {@code samples-epoch-NNN.png}, and a condition in brackets (e.g. "(with labels)").
+     */
+    List<String> writes();
 
     /** Trains; returns the exit code. */
     int run(TrainCommand.Options options, PrintWriter out) throws Exception;

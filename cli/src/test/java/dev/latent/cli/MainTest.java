@@ -39,7 +39,7 @@ class MainTest {
 
     @Test
     void unknownModelKindExitsTwo() {
-        assertEquals(2, Main.run("train", "--model", "nonsense", "--epochs", "1"));
+        assertEquals(2, Main.run("train", "--kind", "nonsense", "--epochs", "1"));
     }
 
     @Test

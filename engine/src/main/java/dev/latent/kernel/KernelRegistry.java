@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentHashMap;
@@ -121,8 +122,15 @@ public final class KernelRegistry {
             }
             try {
                 Kernels k = build(p);
-                if (skipped.isEmpty()) {
-                    LOG.info("kernels: using provider '{}'{} (latent info shows the details)", k.name(), summary(k));
+                List<String> below = unavailableAbove(fallbackOf(p), p);
+                if (skipped.isEmpty() && !below.isEmpty()) {
+                    // e.g. openblas without the Vector API flag: its GEMM is fast, every other kernel scalar
+                    warn("kernels: using provider '" + k.name() + "'" + summary(k) + ", but its other kernels run on the slower '"
+                            + k.details().getOrDefault("other kernels", "scalar") + "' because " + String.join(", ", below)
+                            + " could not run; fix that, or set -D" + PROPERTY + "=" + k.name() + " (or " + ENV + "=" + k.name()
+                            + ") to choose it deliberately");
+                } else if (skipped.isEmpty()) {
+                    LOG.info("kernels: using provider '{}'{}; latent info shows the details", k.name(), summary(k));
                 } else {
                     // A faster provider could not run: that costs speed, so say why and how to fix it.
                     warn("kernels: using the slower provider '" + k.name() + "'" + summary(k) + " because the faster "
@@ -159,15 +167,42 @@ public final class KernelRegistry {
         return build(p);
     }
 
-    /** A short summary of a provider's details for the one selection log line. */
+    /**
+     * A short summary of a provider's details for the one selection log line, always in one order: the
+     * BLAS core, the vector size (any key ending in "bits", sorted), the threads; e.g.
+     * {@code " (blas core=Haswell, simd vector.bits=256, threads=2)"}, or "" when it has none of them.
+     */
     static String summary(Kernels k) {
-        StringBuilder sb = new StringBuilder();
-        k.details().forEach((key, v) -> {
-            if (key.equals("blas core") || key.equals("threads") || key.contains("bits")) {
-                sb.append(sb.isEmpty() ? " " : ", ").append(key).append('=').append(v);
+        Map<String, String> d = k.details();
+        List<String> parts = new ArrayList<>();
+        if (d.containsKey("blas core")) {
+            parts.add("blas core=" + d.get("blas core"));
+        }
+        d.keySet().stream().filter(key -> key.endsWith("bits")).sorted().forEach(key -> parts.add(key + "=" + d.get(key)));
+        if (d.containsKey("threads")) {
+            parts.add("threads=" + d.get("threads"));
+        }
+        return parts.isEmpty() ? "" : " (" + String.join(", ", parts) + ")";
+    }
+
+    /** The provider {@link #build} gives {@code p} as its fallback: the next lower-priority available one, or null. */
+    private static KernelProvider fallbackOf(KernelProvider p) {
+        return providers().stream().filter(q -> q.priority() < p.priority() && q.unavailableReason().isEmpty()).findFirst().orElse(null);
+    }
+
+    /**
+     * The unavailable providers between {@code fallback} (exclusive; null: the bottom) and {@code chosen}
+     * (exclusive), with their reasons: kernels the chosen provider would have delegated to, had they run.
+     */
+    private static List<String> unavailableAbove(KernelProvider fallback, KernelProvider chosen) {
+        int floor = fallback == null ? Integer.MIN_VALUE : fallback.priority();
+        List<String> out = new ArrayList<>();
+        for (KernelProvider q : providers()) {
+            if (q.priority() < chosen.priority() && q.priority() > floor) {
+                q.unavailableReason().ifPresent(why -> out.add("'" + q.name() + "' (" + why + ")"));
             }
-        });
-        return sb.toString();
+        }
+        return out;
     }
 
     private static Kernels build(KernelProvider p) {

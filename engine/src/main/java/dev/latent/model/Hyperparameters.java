@@ -157,11 +157,11 @@ public final class Hyperparameters {
             return json.apply(value);
         }
 
-        /** One line of {@code --help}: key, type, range, default, help. */
-        String line() {
+        /** The columns of its {@code --help} line: key=default, type, range, help. */
+        String[] cells() {
             String d = fallback == null ? "(see help)" : fallback instanceof int[] a
                     ? Arrays.stream(a).mapToObj(Integer::toString).collect(Collectors.joining(",")) : fallback.toString();
-            return String.format(Locale.ROOT, "%-22s %-10s %-36s %s", key + "=" + d, type, range, help);
+            return new String[] {key + "=" + d, type, range, help};
         }
 
         private static String interval(double min, double max) {
@@ -287,8 +287,22 @@ public final class Hyperparameters {
         return new Values(params, v);
     }
 
-    /** One line per key (type, range, default, help), for {@code --help}. */
+    /**
+     * One line per key (key=default, type, range, help), for {@code --help}, in columns as wide as their
+     * widest cell (at most {@value #HELP_COLUMN} characters; a wider cell pushes only its own line).
+     */
     public String help() {
-        return params.values().stream().map(Param::line).collect(Collectors.joining("\n"));
+        List<String[]> rows = params.values().stream().map(Param::cells).toList();
+        int[] width = new int[3];
+        for (String[] r : rows) {
+            for (int c = 0; c < width.length; c++) {
+                width[c] = Math.max(width[c], Math.min(HELP_COLUMN, r[c].length()));
+            }
+        }
+        return rows.stream().map(r -> String.format(Locale.ROOT, "%-" + width[0] + "s  %-" + width[1] + "s  %-" + width[2] + "s  %s",
+                (Object[]) r)).collect(Collectors.joining("\n"));
     }
+
+    /** The widest a column of {@link #help} gets. */
+    private static final int HELP_COLUMN = 38;
 }

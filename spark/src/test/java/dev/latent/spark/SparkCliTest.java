@@ -70,7 +70,7 @@ class SparkCliTest {
         Path out = dir.resolve("codes.parquet");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         assertEquals(0, run(err, "encode", "--master", "local[2]", "--model", model.toString(), "--input", images.toString(),
-                "--labels", labels.toString(), "--output", out.toString(), "--partitions", "3", "--batch-size", "64"), err.toString());
+                "--labels", labels.toString(), "--output", out.toString(), "--partitions", "3", "--batch", "64"), err.toString());
         float[][] expected;
         try (Dataset d = Dataset.readIdx(images, labels); Encoder e = Encoder.load(model); Workspace ws = new Workspace("t")) {
             Tensor codes = ws.allocate(d.size(), e.codeSize());

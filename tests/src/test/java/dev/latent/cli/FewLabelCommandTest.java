@@ -56,8 +56,8 @@ class FewLabelCommandTest {
         Path labels = dir.resolve("labels.idx");
         writeIdx(images, labels, 1_500);
         int code = Main.run("fewlabel", "--model", km1.toString(), "--model", km2.toString(), "--model", gan.toString(),
-                "--images", images.toString(), "--labels", labels.toString(),
-                "--budgets", "10", "--draws", "1", "--hidden", "16", "--out", out.toString());
+                "--input", images.toString(), "--labels", labels.toString(),
+                "--budgets", "10", "--draws", "1", "--mlp-hidden", "16", "--out", out.toString());
         assertEquals(0, code);
         JsonNode methods = new ObjectMapper().readTree(out.resolve("fewlabel.json").toFile()).get("methods");
         System.out.println("fewlabel.json methods: " + methods);

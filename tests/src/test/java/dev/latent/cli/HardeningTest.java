@@ -63,7 +63,7 @@ class HardeningTest {
 
     static Stream<Arguments> badOptions() {
         return Stream.of(
-                Arguments.of(List.of("fewlabel", "--hidden", "-1"), "--hidden"),
+                Arguments.of(List.of("fewlabel", "--mlp-hidden", "-1"), "--mlp-hidden"),
                 Arguments.of(List.of("fewlabel", "--draws", "0"), "--draws"),
                 Arguments.of(List.of("fewlabel", "--draws", "-2"), "--draws"),
                 Arguments.of(List.of("fewlabel", "--budgets", "0"), "--budgets"),
@@ -76,20 +76,20 @@ class HardeningTest {
                 Arguments.of(List.of("demo", "--stack-epochs", "-1"), "--stack-epochs"),
                 Arguments.of(List.of("demo", "--test-fraction", "1.5"), "--test-fraction"),
                 Arguments.of(List.of("demo", "--test-fraction", "NaN"), "--test-fraction"),
-                Arguments.of(List.of("train", "--model", "autoencoder", "--epochs", "0"), "--epochs"),
-                Arguments.of(List.of("train", "--model", "autoencoder", "--batch", "-5"), "--batch"),
-                Arguments.of(List.of("train", "--model", "autoencoder", "--lr", "NaN"), "--lr"),
-                Arguments.of(List.of("train", "--model", "autoencoder", "--lr", "-1"), "--lr"),
-                Arguments.of(List.of("train", "--model", "kmeans", "--layers", "0"), "--layers"),
-                Arguments.of(List.of("train", "--model", "autoencoder", "--set", "weigth_decay=1"), "weigth_decay"),
-                Arguments.of(List.of("train", "--model", "autoencoder", "--set", "weight_decay=NaN"), "weight_decay"),
-                Arguments.of(List.of("train", "--model", "autoencoder", "--set", "tied=maybe"), "tied"),
-                Arguments.of(List.of("train", "--model", "autoencoder", "--epoch", "3"), "--epoch"),
+                Arguments.of(List.of("train", "--kind", "autoencoder", "--epochs", "0"), "--epochs"),
+                Arguments.of(List.of("train", "--kind", "autoencoder", "--batch", "-5"), "--batch"),
+                Arguments.of(List.of("train", "--kind", "autoencoder", "--lr", "NaN"), "--lr"),
+                Arguments.of(List.of("train", "--kind", "autoencoder", "--lr", "-1"), "--lr"),
+                Arguments.of(List.of("train", "--kind", "kmeans", "--layers", "0"), "--layers"),
+                Arguments.of(List.of("train", "--kind", "autoencoder", "--set", "weigth_decay=1"), "weigth_decay"),
+                Arguments.of(List.of("train", "--kind", "autoencoder", "--set", "weight_decay=NaN"), "weight_decay"),
+                Arguments.of(List.of("train", "--kind", "autoencoder", "--set", "tied=maybe"), "tied"),
+                Arguments.of(List.of("train", "--kind", "autoencoder", "--epoch", "3"), "--epoch"),
                 Arguments.of(List.of("anchors", "--deep-epochs", "0"), "--deep-epochs"),
                 Arguments.of(List.of("anchors", "--self-taught-iterations", "-3"), "--self-taught-iterations"),
                 Arguments.of(List.of("anchors", "--rbm-epochs", "0"), "--rbm-epochs"),
                 Arguments.of(List.of("anchors", "--deep-belief-lr", "2"), "--deep-belief-lr"),
-                Arguments.of(List.of("anchors", "--only", "deep-belief", "--test-images", "t.idx"), "--test-images"),
+                Arguments.of(List.of("anchors", "--only", "deep-belief", "--test-input", "t.idx"), "--test-input"),
                 Arguments.of(List.of("frames", "--digit-size", "20"), "--digit-size"),
                 Arguments.of(List.of("frames", "--hidden", "0"), "--hidden"),
                 Arguments.of(List.of("frames", "--speed", "-1"), "--speed"),
@@ -150,7 +150,7 @@ class HardeningTest {
         Files.createDirectories(out);
         Path inOut = out.resolve("metrics.jsonl");
         Files.copy(images, inOut);
-        r = run("train", "--model", "autoencoder", "--images", inOut.toString(), "--out", out.toString());
+        r = run("train", "--kind", "autoencoder", "--input", inOut.toString(), "--out", out.toString());
         assertEquals(2, r.code(), r.err());
         assertTrue(r.line().contains("--out"), r.line());
         // encode still works to another file
@@ -184,14 +184,14 @@ class HardeningTest {
         Path labels = dir.resolve("empty-labels.idx");
         writeIdx(images, labels, 0, 28);
         for (String kind : List.of("kmeans", "autoencoder", "hebbian")) {
-            Run r = run("train", "--model", kind, "--images", images.toString(), "--epochs", "1", "--out", dir.resolve("o").toString());
+            Run r = run("train", "--kind", kind, "--input", images.toString(), "--epochs", "1", "--out", dir.resolve("o").toString());
             assertEquals(2, r.code(), r.err());
             assertTrue(r.line().contains(images.toString()) && r.line().contains("0 images"), r.line());
         }
         Path some = dir.resolve("images.idx");
         writeIdx(some, dir.resolve("labels.idx"), 64, 28);
         Path out = dir.resolve("run");
-        String[] train = {"train", "--model", "autoencoder", "--images", some.toString(), "--set", "hidden=4", "--epochs", "1",
+        String[] train = {"train", "--kind", "autoencoder", "--input", some.toString(), "--set", "hidden=4", "--epochs", "1",
                 "--batch", "32", "--out", out.toString()};
         assertEquals(0, run(train).code());
         String[] resume = Stream.concat(Stream.of(train), Stream.of("--resume")).toArray(String[]::new);

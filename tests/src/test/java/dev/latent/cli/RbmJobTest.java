@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code latent train --model rbm} as a user runs it (through {@link Main#run}), on the embedded digits
+ * {@code latent train --kind rbm} as a user runs it (through {@link Main#run}), on the embedded digits
  * with a tiny budget: 2 epochs of a 16-hidden-unit PCD-1 RBM. It writes a loadable model whose config
  * holds the {@code --set} values, filters.png, and metrics.jsonl with one line per epoch carrying the
  * free energy, the reconstruction error (falling) and, for so few hidden units, the exact
@@ -25,7 +25,7 @@ class RbmJobTest {
     @Test
     void trainsWritesMetricsAndAModel(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("out");
-        int code = Main.run("train", "--model", "rbm", "--epochs", "2", "--batch", "100", "--out", out.toString(),
+        int code = Main.run("train", "--kind", "rbm", "--epochs", "2", "--batch", "100", "--out", out.toString(),
                 "--set", "hidden=16", "--set", "persistent=true", "--set", "eta=0.1");
         assertEquals(0, code);
         List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
@@ -46,6 +46,6 @@ class RbmJobTest {
             assertEquals(0.1, m.config().eta());
             assertEquals(160, m.updates());
         }
-        assertEquals(2, Main.run("train", "--model", "rbm", "--epochs", "1", "--out", out.toString(), "--set", "hiden=16"));
+        assertEquals(2, Main.run("train", "--kind", "rbm", "--epochs", "1", "--out", out.toString(), "--set", "hiden=16"));
     }
 }

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  * CLI's jar carries no peer. Exit codes: 0; 1 when a result check failed (WRONG in the table) or a
  * benchmark failed; 2 for a bad argument or input.
  */
-@Command(name = "latent bench", mixinStandardHelpOptions = true,
+@Command(name = "latent bench", mixinStandardHelpOptions = true, versionProvider = BenchCommand.Version.class,
         description = "Short benchmarks beside OpenBLAS, PyTorch, ONNX Runtime and scikit-learn; the rigorous versions are the JMH benchmarks in bench/.",
         subcommands = {GemmCommand.class, TrainCommand.class, EncodeCommand.class, GanCommand.class, KMeansCommand.class})
 public final class BenchCommand implements Runnable {
@@ -24,6 +24,7 @@ public final class BenchCommand implements Runnable {
 
     static int run(String... args) {
         CommandLine cl = new CommandLine(new BenchCommand());
+        cl.getSubcommands().values().forEach(sub -> sub.getCommandSpec().versionProvider(new Version()));
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             String m = ex.getMessage() == null || ex.getMessage().isBlank() ? ex.toString() : ex.getMessage();
             commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + m);
@@ -39,5 +40,13 @@ public final class BenchCommand implements Runnable {
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** {@code -V}: latent's version ({@link dev.latent.io.LatentVersion}). */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"latent " + dev.latent.io.LatentVersion.get()};
+        }
     }
 }

@@ -53,7 +53,7 @@ final class EncodeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = {"--kernels", "--providers"}, split = ",", description = "latent providers (default: every available one but scalar).")
+    @Option(names = "--kernels", split = ",", description = "latent providers (default: every available one but scalar).")
     List<String> providers;
 
     @Option(names = "--threads", split = ",", description = "latent kernel thread counts (default: this JVM's).")

@@ -29,7 +29,7 @@ final class GanCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = {"--kernels", "--providers"}, split = ",", description = "latent providers (default: the one in use).")
+    @Option(names = "--kernels", split = ",", description = "latent providers (default: the one in use).")
     List<String> providers;
 
     @Option(names = "--seconds", defaultValue = "3", description = "Timed seconds per measurement, after a warm-up until the rate is steady (default: ${DEFAULT-VALUE}).")

@@ -40,7 +40,7 @@ final class GemmCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = {"--kernels", "--providers"}, split = ",", description = "Providers to time (default: every available one).")
+    @Option(names = "--kernels", split = ",", description = "Providers to time (default: every available one).")
     List<String> providers;
 
     @Option(names = "--shapes", split = ",", description = "MxKxN[:XY] shapes (default: the JMH benchmark's, squares 64..2048 and the training shapes).")

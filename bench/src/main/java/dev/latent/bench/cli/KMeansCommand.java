@@ -54,7 +54,7 @@ final class KMeansCommand implements Callable<Integer> {
     @Option(names = "--k", split = ",", defaultValue = "256,1600", description = "Cluster counts (default: ${DEFAULT-VALUE}).")
     List<Integer> ks;
 
-    @Option(names = "--n", defaultValue = "100000", description = "Patches (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--patches", defaultValue = "100000", description = "Patches clustered (default: ${DEFAULT-VALUE}).")
     int n;
 
     @Option(names = "--patch", defaultValue = "8", description = "Patch side (default: ${DEFAULT-VALUE}).")
@@ -66,7 +66,7 @@ final class KMeansCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "1000", description = "Mini-batch size (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--images", description = "Directory of natural images (default: shared/data/natural-images found upwards).")
+    @Option(names = "--input", paramLabel = "DIR", description = "Directory of natural images (default: shared/data/natural-images found upwards).")
     Path images;
 
     @Option(names = "--kernels", split = ",",
@@ -90,7 +90,7 @@ final class KMeansCommand implements Callable<Integer> {
                 : Ceiling.putFraction(r, 2.0 * (r.text("method").equals("lloyd") ? n : batch) * r.number("k") * d
                         / (r.number("ms_per_iter") / 1e3) / 1e9));
         Path dir = images != null ? images : Home.naturalImages().orElseThrow(() -> new BadInputException(
-                "no shared/data/natural-images directory in the working directory or above it; pass --images DIR"));
+                "no shared/data/natural-images directory in the working directory or above it; pass --input DIR"));
         List<Kernels> engines = new ArrayList<>();
         for (String name : providers.isEmpty()
                 ? KernelRegistry.availableNames().stream().filter(p -> !p.equals("scalar")).toList() : providers) {

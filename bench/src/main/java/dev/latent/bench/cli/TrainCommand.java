@@ -38,7 +38,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--workload", split = ",", defaultValue = "w1,w2,w3", description = "Workloads w1, w2, w3, w4 (default: ${DEFAULT-VALUE}).")
     List<String> workloads;
 
-    @Option(names = {"--kernels", "--providers"}, split = ",", description = "latent providers (default: the one in use).")
+    @Option(names = "--kernels", split = ",", description = "latent providers (default: the one in use).")
     List<String> providers;
 
     @Option(names = "--seconds", defaultValue = "3", description = "Timed seconds per measurement, after a warm-up until the rate is steady (default: ${DEFAULT-VALUE}).")

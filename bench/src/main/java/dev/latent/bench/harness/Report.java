@@ -18,7 +18,7 @@ public final class Report {
     private final boolean progress;
     private final String name;
     private final List<Row> rows = new ArrayList<>();
-    private UnaryOperator<Row> decorate = UnaryOperator.identity();
+    private UnaryOperator<Row> decorate = Environment::put;
 
     /**
      * {@code name} prefixes progress lines, e.g. "bench gemm"; {@code progress} says whether to print
@@ -37,8 +37,9 @@ public final class Report {
     }
 
     /**
-     * Adds fields every row gets before it is kept and printed (after those of earlier calls), also the rows of peers and child JVMs (e.g.
-     * the fraction of the FMA ceiling, from the row's own rate).
+     * Adds fields every row gets before it is kept and printed (after those of earlier calls, and after the
+     * {@link Environment}'s, which every row gets), also the rows of peers and child JVMs (e.g. the fraction of
+     * the FMA ceiling, from the row's own rate).
      */
     public void decorate(UnaryOperator<Row> fields) {
         UnaryOperator<Row> before = decorate;

@@ -9,7 +9,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * One result of {@code latent bench}: a flat JSON object printed as one line with {@code --json}, in
  * the order fields were put. Every row has {@code bench} (gemm, train, encode, kmeans) and
  * {@code engine} (latent, pytorch, onnxruntime, scikit-learn); latent's rows name their kernel
- * {@code provider} and {@code threads}. Rows from peers and child JVMs are parsed back from their lines.
+ * {@code provider} and {@code threads}; a {@link Report} adds the {@link Environment} (latent and JDK
+ * version, cores, kernels, vector bits, BLAS core, kernel threads) to every row. Rows from peers and child
+ * JVMs are parsed back from their lines.
  */
 public final class Row {
 

@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
  * array&lt;double&gt; or binary) or an IDX image file (read on the driver; labels optional), default the
  * embedded digits; output: Parquet, or a saved Spark ML stage. Bad input is one line on stderr, exit 2.
  */
-@Command(name = "latent spark", mixinStandardHelpOptions = true,
+@Command(name = "latent spark", mixinStandardHelpOptions = true, versionProvider = SparkCommand.Version.class,
         description = "latent's Spark ML stages from the command line (an embedded Spark with --master local[N]).",
         subcommands = {SparkCommand.Encode.class, SparkCommand.KMeansCmd.class, SparkCommand.Train.class})
 public final class SparkCommand implements Runnable {
@@ -47,6 +47,14 @@ public final class SparkCommand implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: encode, kmeans or train");
     }
 
+    /** {@code -V}: latent's version ({@link dev.latent.io.LatentVersion}). */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"latent " + dev.latent.io.LatentVersion.get()};
+        }
+    }
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
@@ -54,6 +62,7 @@ public final class SparkCommand implements Runnable {
     /** Runs the command line; returns the exit code. */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new SparkCommand());
+        cl.getSubcommands().values().forEach(sub -> sub.getCommandSpec().versionProvider(new Version()));
         cl.setParameterExceptionHandler((ex, a) -> {
             ex.getCommandLine().getErr().println("latent spark: " + ex.getMessage() + " (--help lists the options)");
             return EXIT_BAD_INPUT;
@@ -176,7 +185,7 @@ public final class SparkCommand implements Runnable {
         @Option(names = "--output", required = true, description = "Output Parquet directory (replaced).")
         Path output;
 
-        @Option(names = "--batch-size", defaultValue = "256", description = "Rows per encoder call (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--batch", defaultValue = "256", description = "Rows per encoder call (default: ${DEFAULT-VALUE}).")
         int batchSize;
 
         @Option(names = "--handle-invalid", defaultValue = "error", description = "error, skip or keep (default: ${DEFAULT-VALUE}).")
