@@ -12,14 +12,17 @@ import dev.latent.viz.ImageGrid;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * {@code latent train --kind autoencoder}: hyperparameters {@link Autoencoder#HYPERPARAMETERS}
  * ({@code hidden=196}, comma-separated for a deep one, e.g. 1000,500,250,30; KL sparsity rho 0.1, beta 3;
  * weight decay 3e-3; ...); {@code --denoise masking:0.3|gaussian:0.1} makes it a denoising autoencoder.
- * Writes model.safetensors, filters.png (and for a deep one layer2-units.png) and metrics.jsonl.
+ * Writes model.safetensors, filters.png, loss.png (the training objective per epoch; for a deep one
+ * also layer2-units.png) and metrics.jsonl.
  */
 final class AutoencoderJob implements TrainJob {
 
@@ -35,7 +38,8 @@ final class AutoencoderJob implements TrainJob {
 
     @Override
     public List<String> writes() {
-        return List.of("model.safetensors", "checkpoint.safetensors", "metrics.jsonl", "filters.png", "layer2-units.png (two or more layers)");
+        return List.of("model.safetensors", "checkpoint.safetensors", "metrics.jsonl", "filters.png", "loss.png",
+                "layer2-units.png (two or more layers)");
     }
 
     @Override
@@ -63,12 +67,16 @@ final class AutoencoderJob implements TrainJob {
                 ae.save(model, ModelFile.provenance(Main.version(), o.seed(), ModelFile.sha256(data.images())));
                 ImageGrid.filters(o.out().resolve("filters.png"), ae.firstEncoder().weight().value(), data.height(), data.width(),
                         Math.min(20, hidden[0]), 2);
+                Map<String, double[]> series = new LinkedHashMap<>();
+                series.put("training objective", h.epochs().stream().mapToDouble(e -> e.trainLoss()).toArray());
+                Plots.lines(o.out().resolve("loss.png"), "Autoencoder on " + data.name(), "epoch", "loss", series);
                 if (hidden.length >= 2) {
                     Activation second = hidden.length == 2 ? Activation.parse(ae.config().get("code_activation")) : act;
                     writeLayer2Units(ae, List.of(act, second), data.height(), data.width(), o.out().resolve("layer2-units.png"));
                 }
-                out.printf(Locale.ROOT, "trained %s on %d images (%s): final loss %.4f; wrote %s, %s%s%n",
+                out.printf(Locale.ROOT, "trained %s on %d images (%s): final loss %.4f; wrote %s, %s, %s%s%n",
                         ae.configJson(), data.size(), data.name(), h.last().trainLoss(), model, o.out().resolve("filters.png"),
+                        o.out().resolve("loss.png"),
                         hidden.length >= 2 ? ", " + o.out().resolve("layer2-units.png") : "");
             }
         }

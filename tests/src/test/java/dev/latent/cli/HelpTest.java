@@ -117,6 +117,8 @@ class HelpTest {
             String named = train.substring(0, train.indexOf("\n--set keys")) + section(train, e.getKey());
             assertNamed(named, run(args), out, "train --kind " + e.getKey());
         }
+        assertTrue(Files.size(dir.resolve("train-autoencoder").resolve("loss.png")) > 0,
+                "train --kind autoencoder writes its loss curve, as the demo does");
         Path out = dir.resolve("fewlabel");
         List<String> args = new ArrayList<>(List.of("fewlabel", "--budgets", "1", "--draws", "1", "--mlp-hidden", "4", "--out", out.toString()));
         args.addAll(data);
