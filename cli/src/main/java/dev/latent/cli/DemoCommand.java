@@ -232,8 +232,6 @@ final class DemoCommand implements Callable<Integer> {
         model.put("final_test_reconstruction_loss", h.last().valLoss());
         root.put("kernels", k.name());
         root.put("seconds", seconds);
-        Path tmp = dev.latent.io.AtomicFiles.sibling(out.resolve("results.json"));
-        json.writeValue(tmp.toFile(), root);
-        dev.latent.io.AtomicFiles.replace(tmp, out.resolve("results.json"));
+        dev.latent.io.AtomicFiles.write(out.resolve("results.json"), tmp -> json.writeValue(tmp.toFile(), root));
     }
 }

@@ -67,8 +67,7 @@ final class EncodeCommand implements Callable<Integer> {
             Path parent = output.toAbsolutePath().getParent();
             Files.createDirectories(parent);
             if (csv) {
-                Path tmp = dev.latent.io.AtomicFiles.sibling(output);
-                try {
+                dev.latent.io.AtomicFiles.write(output, tmp -> {
                     try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
                         // Header row: label (when known), then f0 .. f{m-1}.
                         StringBuilder head = new StringBuilder(data.hasLabels() ? "label" : "");
@@ -92,10 +91,7 @@ final class EncodeCommand implements Callable<Integer> {
                             w.newLine();
                         }
                     }
-                    dev.latent.io.AtomicFiles.replace(tmp, output);
-                } finally {
-                    Files.deleteIfExists(tmp);
-                }
+                });
             } else {
                 Map<String, Tensor> tensors = new LinkedHashMap<>();
                 tensors.put("codes", codes);

@@ -172,7 +172,7 @@ final class GanJob implements TrainJob {
             row.put("ink_thin_b", r.inkThinTo());
             row.put("ink_result", r.inkResult());
         }
-        Files.writeString(o.out().resolve("arithmetic.json"), m.writerWithDefaultPrettyPrinter().writeValueAsString(j));
+        dev.latent.io.AtomicFiles.writeString(o.out().resolve("arithmetic.json"), m.writerWithDefaultPrettyPrinter().writeValueAsString(j));
         out.printf(Locale.ROOT, "latent arithmetic thick(a) - thin(a) + thin(b), %d rows: classifier still sees b in %.0f%%,"
                 + " ink above thin(b) in %.0f%%, mean ink ratio %.2f%n", a.rows().size(), 100 * a.labelKeptFraction(),
                 100 * a.inkRoseFraction(), a.meanInkRatio());
@@ -203,7 +203,7 @@ final class GanJob implements TrainJob {
         a.set("methods", FewLabel.json(results));
         a.put("pool", split.pool().length);
         a.put("test", split.test().length);
-        Files.writeString(o.out().resolve("fewlabel.json"), m.writerWithDefaultPrettyPrinter().writeValueAsString(a));
+        dev.latent.io.AtomicFiles.writeString(o.out().resolve("fewlabel.json"), m.writerWithDefaultPrettyPrinter().writeValueAsString(a));
     }
 
     /** One stderr line per epoch, with the findings of {@link GanHealth} as warnings. */
