@@ -68,6 +68,11 @@ final class GanJob implements TrainJob {
     }
 
     @Override
+    public boolean checkpoints() {
+        return true;
+    }
+
+    @Override
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());
         Kernels kernels = Kernels.current();
@@ -229,7 +234,13 @@ final class GanJob implements TrainJob {
         }
 
         @Override
+        public void onIteration(int epoch, int iteration, int iterations, double dLoss, double gLoss) {
+            Interruption.progress("dcgan", epoch, epochs, iteration, iterations);
+        }
+
+        @Override
         public void onEpoch(GanTrainer.Epoch e) {
+            Interruption.epochDone();
             System.err.printf(Locale.ROOT, "dcgan epoch %d/%d  D %.4f  G %.4f  D(x) %.3f  D(G(z)) %.3f  acc real %.3f fake %.3f%s"
                             + "  spread %.2f  %.1fs%n", e.epoch(), epochs, e.dLoss(), e.gLoss(), e.dReal(), e.dFake(), e.dAccReal(),
                     e.dAccFake(), Double.isNaN(e.frechet()) ? "" : String.format(Locale.ROOT, "  Frechet %.2f", e.frechet()),

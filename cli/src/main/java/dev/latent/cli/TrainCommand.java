@@ -133,6 +133,13 @@ final class TrainCommand implements Callable<Integer> {
         TrainJob job = JOBS.stream().filter(j -> j.name().equals(model)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("unknown --model '" + model + "'; known: "
                         + JOBS.stream().map(TrainJob::name).collect(Collectors.joining(", "))));
+        if (resume && !job.checkpoints()) {
+            throw new IllegalArgumentException("--resume: --model " + model + " keeps no checkpoint to resume from (kinds that do: "
+                    + JOBS.stream().filter(TrainJob::checkpoints).map(TrainJob::name).collect(Collectors.joining(", ")) + ")");
+        }
+        if (job.checkpoints()) {
+            Interruption.checkpointsTo(out.resolve("checkpoint.safetensors"), resume);
+        }
         if (denoise != null && !job.denoises()) {
             throw new IllegalArgumentException("--denoise applies to autoencoder kinds, not --model " + model);
         }

@@ -25,6 +25,14 @@ interface TrainJob {
         return false;
     }
 
+    /**
+     * Whether this kind writes {@code --out}/checkpoint.safetensors after every epoch and continues from it
+     * with {@code --resume} (the other kinds refuse {@code --resume}).
+     */
+    default boolean checkpoints() {
+        return false;
+    }
+
     /** Trains; returns the exit code. */
     int run(TrainCommand.Options options, PrintWriter out) throws Exception;
 }
