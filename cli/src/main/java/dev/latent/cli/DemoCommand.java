@@ -79,6 +79,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--budgets", split = ",", defaultValue = "1,10,100", description = "Labels per class (default: ${DEFAULT-VALUE}).")
     List<Integer> budgets;
 
+    @Option(names = "--force", description = "Replace --out's model.safetensors even when it holds a model of another kind.")
+    boolean force;
+
     @Option(names = "--draws", defaultValue = "5", description = "Label draws (seeds) per budget (default: ${DEFAULT-VALUE}).")
     int draws;
 
@@ -99,6 +102,7 @@ final class DemoCommand implements Callable<Integer> {
         Checks.atLeast("--draws", draws, 1);
         Checks.between("--test-fraction", testFraction, 0, 1);
         data.check("--out", out, List.of("results.json", "metrics.jsonl", "model.safetensors", "*.png"));
+        Checks.replacesOnlyItsKind("--out", out.resolve("model.safetensors"), dev.latent.model.autoencoder.Autoencoder.KIND, force);
         PrintWriter stdout = spec.commandLine().getOut();
         Corruption corruption = denoise.equals("none") ? null : Corruption.parse(denoise);
         Files.createDirectories(out);

@@ -50,9 +50,13 @@ final class EncodeCommand implements Callable<Integer> {
     @Option(names = "--allow-non-finite", description = "Pass NaN and infinity through instead of rejecting them.")
     boolean allowNonFinite;
 
+    @Option(names = "--force", description = "Write --output even over a latent model file.")
+    boolean force;
+
     @Override
     public Integer call() throws Exception {
         Checks.outputFile("--output", output, model, input, labels);
+        Checks.notOverAModel("--output", output, force);
         PrintWriter out = spec.commandLine().getOut();
         long t0 = System.nanoTime();
         try (Encoder base = Encoder.load(model); Dataset data = input == null ? Dataset.embeddedMnist() : Dataset.readIdx(input, labels);

@@ -14,6 +14,11 @@ interface TrainJob {
     /** The --model name. */
     String name();
 
+    /** The kind its model file declares ({@code __metadata__.kind}); the --model name unless it differs. */
+    default String kind() {
+        return name();
+    }
+
     /** One line for --help. */
     String description();
 
