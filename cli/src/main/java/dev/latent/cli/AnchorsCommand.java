@@ -196,9 +196,7 @@ final class AnchorsCommand implements Callable<Integer> {
         }
         print(stdout, rows);
         root.put("seconds", (System.nanoTime() - t0) * 1e-9);
-        Path tmp = dev.latent.io.AtomicFiles.sibling(out.resolve("anchors.json"));
-        json.writeValue(tmp.toFile(), root);
-        dev.latent.io.AtomicFiles.replace(tmp, out.resolve("anchors.json"));
+        dev.latent.io.AtomicFiles.write(out.resolve("anchors.json"), tmp -> json.writeValue(tmp.toFile(), root));
         stdout.printf(Locale.ROOT, "wrote %s/anchors.json and pictures in %.0f s%n", out, (System.nanoTime() - t0) * 1e-9);
         stdout.flush();
         return 0;

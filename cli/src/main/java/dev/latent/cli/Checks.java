@@ -132,6 +132,52 @@ final class Checks {
         return name.startsWith(".") && name.endsWith(".tmp");
     }
 
+    /**
+     * Refuses to write a model of kind {@code kind} to {@code file} (option {@code option}) over a file that
+     * holds something else, unless {@code force}: a latent model of another kind, or a file that is not a
+     * latent model (codes, a checkpoint, another program's file). A model of the same kind is replaced, as
+     * a new run of the same command would.
+     */
+    static void replacesOnlyItsKind(String option, Path file, String kind, boolean force) {
+        if (force || !Files.exists(file)) {
+            return;
+        }
+        String held = holds(file);
+        if (!held.equals("a latent model of kind " + kind)) {
+            throw new BadInputException(option + ": " + file + " is " + held + "; refusing to replace it with a " + kind
+                    + " model (add --force to replace it, or choose another " + option + ")");
+        }
+    }
+
+    /** Refuses to write codes to {@code file} (option {@code option}) over a latent model, unless {@code force}. */
+    static void notOverAModel(String option, Path file, boolean force) {
+        if (force || !Files.exists(file)) {
+            return;
+        }
+        String held = holds(file);
+        if (held.startsWith("a latent model")) {
+            throw new BadInputException(option + " " + file + " is " + held + "; refusing to replace it with codes (add --force"
+                    + " to replace it, or choose another " + option + ")");
+        }
+    }
+
+    /** What an existing file holds, in words: "a latent model of kind K", "a latent-checkpoint-1 file", ... */
+    private static String holds(Path file) {
+        if (Files.isDirectory(file)) {
+            return "a directory";
+        }
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            java.util.Map<String, String> meta = dev.latent.io.SafeTensors.read(file, a, true).metadata();
+            String format = meta.get("format");
+            if (dev.latent.io.ModelFile.FORMAT.equals(format)) {
+                return "a latent model of kind " + meta.get("kind");
+            }
+            return format == null ? "a safetensors file that is not a latent model" : "a " + format + " file, not a latent model";
+        } catch (IOException | RuntimeException e) {
+            return "a file that is not a latent model";
+        }
+    }
+
     /** What {@code latent train} writes in --out (every kind). */
     static final List<String> TRAIN_WRITES = List.of("model.safetensors", "checkpoint.safetensors", "metrics.jsonl", "*.json", "*.png");
 

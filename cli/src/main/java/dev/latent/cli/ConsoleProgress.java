@@ -10,7 +10,8 @@ import java.util.Locale;
  * Training progress on stderr: on a terminal, one line redrawn in place (epoch, batch, loss,
  * samples/s); otherwise (CI, a pipe) one plain line per epoch. Each epoch line ends with the elapsed
  * time and an ETA: of this model's training, and of the whole run when a {@link Run} is shared by its
- * phases (the demo trains three models in a row).
+ * phases (the demo trains three models in a row). It also tells {@link Interruption} where the run is,
+ * for the line a signal prints.
  */
 final class ConsoleProgress implements TrainingListener {
 
@@ -68,12 +69,14 @@ final class ConsoleProgress implements TrainingListener {
         this.batches = batchesPerEpoch;
         this.samples = samplesPerEpoch;
         this.start = System.nanoTime();
+        Interruption.progress(label, firstEpoch, epochs, 0, batchesPerEpoch);
         err.printf(Locale.ROOT, "%s: %d epochs of %d samples in %d batches%n", label, epochs - firstEpoch + 1,
                 samplesPerEpoch, batchesPerEpoch);
     }
 
     @Override
     public void onBatch(int epoch, int batch, double meanLoss, double samplesPerSecond) {
+        Interruption.progress(label, epoch, epochs, batch, batches);
         if (!tty) {
             return;
         }
@@ -91,6 +94,7 @@ final class ConsoleProgress implements TrainingListener {
 
     @Override
     public void onEpoch(EpochResult r) {
+        Interruption.epochDone();
         if (tty) {
             err.print("\r\033[K");
         }

@@ -50,6 +50,11 @@ final class ConvAutoencoderJob implements TrainJob {
     }
 
     @Override
+    public boolean checkpoints() {
+        return true;
+    }
+
+    @Override
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());
         try (Dataset data = o.data()) {

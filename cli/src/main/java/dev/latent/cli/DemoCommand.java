@@ -79,6 +79,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--budgets", split = ",", defaultValue = "1,10,100", description = "Labels per class (default: ${DEFAULT-VALUE}).")
     List<Integer> budgets;
 
+    @Option(names = "--force", description = "Replace --out's model.safetensors even when it holds a model of another kind.")
+    boolean force;
+
     @Option(names = "--draws", defaultValue = "5", description = "Label draws (seeds) per budget (default: ${DEFAULT-VALUE}).")
     int draws;
 
@@ -99,6 +102,7 @@ final class DemoCommand implements Callable<Integer> {
         Checks.atLeast("--draws", draws, 1);
         Checks.between("--test-fraction", testFraction, 0, 1);
         data.check("--out", out, List.of("results.json", "metrics.jsonl", "model.safetensors", Report.FILE, "*.png"));
+        Checks.replacesOnlyItsKind("--out", out.resolve("model.safetensors"), dev.latent.model.autoencoder.Autoencoder.KIND, force);
         PrintWriter stdout = spec.commandLine().getOut();
         Corruption corruption = denoise.equals("none") ? null : Corruption.parse(denoise);
         Files.createDirectories(out);
@@ -232,8 +236,6 @@ final class DemoCommand implements Callable<Integer> {
         model.put("final_test_reconstruction_loss", h.last().valLoss());
         root.put("kernels", k.name());
         root.put("seconds", seconds);
-        Path tmp = dev.latent.io.AtomicFiles.sibling(out.resolve("results.json"));
-        json.writeValue(tmp.toFile(), root);
-        dev.latent.io.AtomicFiles.replace(tmp, out.resolve("results.json"));
+        dev.latent.io.AtomicFiles.write(out.resolve("results.json"), tmp -> json.writeValue(tmp.toFile(), root));
     }
 }

@@ -51,9 +51,13 @@ final class EncodeCommand implements Callable<Integer> {
     @Option(names = "--allow-non-finite", description = "Pass NaN and infinity through instead of rejecting them.")
     boolean allowNonFinite;
 
+    @Option(names = "--force", description = "Write --output even over a latent model file.")
+    boolean force;
+
     @Override
     public Integer call() throws Exception {
         Checks.outputFile("--output", output, model, input, labels);
+        Checks.notOverAModel("--output", output, force);
         PrintWriter out = spec.commandLine().getOut();
         long t0 = System.nanoTime();
         try (Encoder base = Encoder.load(model); Dataset data = input == null ? Dataset.embeddedMnist() : Dataset.readIdx(input, labels);
@@ -68,8 +72,7 @@ final class EncodeCommand implements Callable<Integer> {
             Path parent = output.toAbsolutePath().getParent();
             Files.createDirectories(parent);
             if (csv) {
-                Path tmp = dev.latent.io.AtomicFiles.sibling(output);
-                try {
+                dev.latent.io.AtomicFiles.write(output, tmp -> {
                     try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
                         // Header row: label (when known), then f0 .. f{m-1}.
                         StringBuilder head = new StringBuilder(data.hasLabels() ? "label" : "");
@@ -93,10 +96,7 @@ final class EncodeCommand implements Callable<Integer> {
                             w.newLine();
                         }
                     }
-                    dev.latent.io.AtomicFiles.replace(tmp, output);
-                } finally {
-                    Files.deleteIfExists(tmp);
-                }
+                });
             } else {
                 Map<String, Tensor> tensors = new LinkedHashMap<>();
                 tensors.put("codes", codes);

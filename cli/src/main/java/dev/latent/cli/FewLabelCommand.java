@@ -111,13 +111,7 @@ final class FewLabelCommand implements Callable<Integer> {
             root.put("data", all.name());
             root.put("pool", pool.size());
             root.put("test", test.size());
-            Path tmp = dev.latent.io.AtomicFiles.sibling(out.resolve("fewlabel.json"));
-            try {
-                json.writeValue(tmp.toFile(), root);
-                dev.latent.io.AtomicFiles.replace(tmp, out.resolve("fewlabel.json"));
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            dev.latent.io.AtomicFiles.write(out.resolve("fewlabel.json"), tmp -> json.writeValue(tmp.toFile(), root));
             stdout.println("wrote " + out.resolve("fewlabel.json") + " and " + Report.write(out));
         }
         return 0;

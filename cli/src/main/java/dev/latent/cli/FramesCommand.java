@@ -238,9 +238,7 @@ final class FramesCommand implements Callable<Integer> {
             }
         }
         root.put("seconds", (System.nanoTime() - t0) * 1e-9);
-        Path tmp = dev.latent.io.AtomicFiles.sibling(out.resolve("frames.json"));
-        json.writeValue(tmp.toFile(), root);
-        dev.latent.io.AtomicFiles.replace(tmp, out.resolve("frames.json"));
+        dev.latent.io.AtomicFiles.write(out.resolve("frames.json"), tmp -> json.writeValue(tmp.toFile(), root));
         stdout.printf(Locale.ROOT, "wrote %s/frames.json and frames.png in %.0f s%n", out, (System.nanoTime() - t0) * 1e-9);
         stdout.flush();
         return 0;

@@ -69,7 +69,14 @@ final class GanJob implements TrainJob {
 
     @Override
     public List<String> writes() {
-        return List.of("model.safetensors", "checkpoint.safetensors", "metrics.jsonl", "samples.png", "samples-epoch-NNN.png (every epoch)", "interpolation.png", "losses.png", "frechet.png, arithmetic.png, arithmetic.json, fewlabel.json (with labels)");
+        return List.of("model.safetensors", "checkpoint.safetensors", "metrics.jsonl", "samples.png",
+                "samples-epoch-NNN.png (every epoch)", "interpolation.png", "losses.png",
+                "frechet.png, arithmetic.png, arithmetic.json, fewlabel.json (with labels)");
+    }
+
+    @Override
+    public boolean checkpoints() {
+        return true;
     }
 
     @Override
@@ -177,7 +184,7 @@ final class GanJob implements TrainJob {
             row.put("ink_thin_b", r.inkThinTo());
             row.put("ink_result", r.inkResult());
         }
-        Files.writeString(o.out().resolve("arithmetic.json"), m.writerWithDefaultPrettyPrinter().writeValueAsString(j));
+        dev.latent.io.AtomicFiles.writeString(o.out().resolve("arithmetic.json"), m.writerWithDefaultPrettyPrinter().writeValueAsString(j));
         out.printf(Locale.ROOT, "latent arithmetic thick(a) - thin(a) + thin(b), %d rows: classifier still sees b in %.0f%%,"
                 + " ink above thin(b) in %.0f%%, mean ink ratio %.2f%n", a.rows().size(), 100 * a.labelKeptFraction(),
                 100 * a.inkRoseFraction(), a.meanInkRatio());
@@ -208,7 +215,7 @@ final class GanJob implements TrainJob {
         a.set("methods", FewLabel.json(results));
         a.put("pool", split.pool().length);
         a.put("test", split.test().length);
-        Files.writeString(o.out().resolve("fewlabel.json"), m.writerWithDefaultPrettyPrinter().writeValueAsString(a));
+        dev.latent.io.AtomicFiles.writeString(o.out().resolve("fewlabel.json"), m.writerWithDefaultPrettyPrinter().writeValueAsString(a));
     }
 
     /** One stderr line per epoch, with the findings of {@link GanHealth} as warnings. */
@@ -234,7 +241,13 @@ final class GanJob implements TrainJob {
         }
 
         @Override
+        public void onIteration(int epoch, int iteration, int iterations, double dLoss, double gLoss) {
+            Interruption.progress("dcgan", epoch, epochs, iteration, iterations);
+        }
+
+        @Override
         public void onEpoch(GanTrainer.Epoch e) {
+            Interruption.epochDone();
             System.err.printf(Locale.ROOT, "dcgan epoch %d/%d  D %.4f  G %.4f  D(x) %.3f  D(G(z)) %.3f  acc real %.3f fake %.3f%s"
                             + "  spread %.2f  %.1fs%n", e.epoch(), epochs, e.dLoss(), e.gLoss(), e.dReal(), e.dFake(), e.dAccReal(),
                     e.dAccFake(), Double.isNaN(e.frechet()) ? "" : String.format(Locale.ROOT, "  Frechet %.2f", e.frechet()),

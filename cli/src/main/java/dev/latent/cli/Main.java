@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
  * {@value #EXIT_BAD_INPUT} for bad input (a bad option or value, a corrupt or missing file, a request
  * larger than the memory available), {@value #EXIT_INTERNAL} for an internal error (a bug: the line
  * names the exception). The stack trace follows only with {@code --debug} (anywhere on the command
- * line), {@code LATENT_DEBUG=1} or {@code -Dlatent.debug=true}.
+ * line), {@code LATENT_DEBUG=1} or {@code -Dlatent.debug=true}. A run stopped by SIGINT or SIGTERM prints
+ * one line saying where it stopped and how to resume ({@link Interruption}).
  */
 @Command(name = "latent", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Unsupervised feature learning on the JVM.",
@@ -37,7 +38,10 @@ public final class Main implements Runnable {
     public static final int EXIT_INTERNAL = 3;
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        Interruption.install(args);
+        int code = run(args);
+        Interruption.finished();
+        System.exit(code);
     }
 
     /** Runs the command line and returns the exit code (for tests). */

@@ -36,10 +36,10 @@ final class Plots {
             }
             chart.addSeries(e.getKey(), xs, ys).setMarker(ys.length > 40 ? SeriesMarkers.NONE : SeriesMarkers.CIRCLE);
         }
-        Path parent = file.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        String name = file.toString();
-        String base = name.endsWith(".png") ? name.substring(0, name.length() - 4) : name;
-        BitmapEncoder.saveBitmap(chart, base, BitmapEncoder.BitmapFormat.PNG);
+        dev.latent.io.AtomicFiles.write(file, tmp -> {
+            try (java.io.OutputStream os = Files.newOutputStream(tmp)) {
+                BitmapEncoder.saveBitmap(chart, os, BitmapEncoder.BitmapFormat.PNG);
+            }
+        });
     }
 }

@@ -108,7 +108,7 @@ final class RbmJob implements TrainJob {
                         log.newLine();
                         log.flush();
                     } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException(e);
+                        throw new java.io.UncheckedIOException(dev.latent.io.AtomicFiles.cannotWrite(metrics, e));
                     }
                     System.err.printf(Locale.ROOT, "rbm: epoch %d/%d  free energy %.3f  reconstruction error %.3f%s%s  %.0f samples/s%n",
                             epoch, o.epochs(), line.get("free_energy").asDouble(), line.get("reconstruction_error").asDouble(),

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.latent.io.SafeTensors;
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -73,9 +72,7 @@ final class Report {
         bench(dir, h);
         h.append("</body></html>\n");
         Path out = dir.resolve(FILE);
-        Path tmp = dev.latent.io.AtomicFiles.sibling(out);
-        Files.writeString(tmp, h, StandardCharsets.UTF_8);
-        dev.latent.io.AtomicFiles.replace(tmp, out);
+        dev.latent.io.AtomicFiles.writeString(out, h);
         return out;
     }
 

@@ -47,6 +47,11 @@ final class ResidualAutoencoderJob implements TrainJob {
     }
 
     @Override
+    public boolean checkpoints() {
+        return true;
+    }
+
+    @Override
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());
         try (Dataset data = o.data()) {

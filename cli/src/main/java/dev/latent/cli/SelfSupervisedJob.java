@@ -130,7 +130,7 @@ final class SelfSupervisedJob implements TrainJob {
             n.put("seconds", e.seconds());
             b.append(n).append('\n');
         }
-        Files.writeString(file, b.toString());
+        dev.latent.io.AtomicFiles.writeString(file, b);
     }
 
     private void fewLabel(SelfSupervised m, Dataset data, FewLabel.Split split, TrainCommand.Options o, Kernels k, PrintWriter out)
@@ -159,6 +159,6 @@ final class SelfSupervisedJob implements TrainJob {
         a.set("methods", FewLabel.json(results));
         a.put("pool", split.pool().length);
         a.put("test", split.test().length);
-        Files.writeString(o.out().resolve("fewlabel.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(a));
+        dev.latent.io.AtomicFiles.writeString(o.out().resolve("fewlabel.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(a));
     }
 }

@@ -97,9 +97,11 @@ final class SelfSupervisedPictures {
             double[] ys = java.util.Arrays.stream(idx).mapToDouble(i -> p[i][1]).toArray();
             chart.addSeries("class " + c, xs, ys).setMarker(SeriesMarkers.CIRCLE);
         }
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        String name = file.toString();
-        BitmapEncoder.saveBitmap(chart, name.endsWith(".png") ? name.substring(0, name.length() - 4) : name, BitmapEncoder.BitmapFormat.PNG);
+        dev.latent.io.AtomicFiles.write(file, tmp -> {
+            try (java.io.OutputStream os = Files.newOutputStream(tmp)) {
+                BitmapEncoder.saveBitmap(chart, os, BitmapEncoder.BitmapFormat.PNG);
+            }
+        });
     }
 
     /**

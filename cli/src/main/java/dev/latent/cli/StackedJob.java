@@ -37,6 +37,11 @@ final class StackedJob implements TrainJob {
     private static final Hyperparameters KEYS = StackedAutoencoder.HYPERPARAMETERS.plus(FINETUNE, FINETUNE_STEPS);
 
     @Override
+    public String kind() {
+        return StackedAutoencoder.KIND;
+    }
+
+    @Override
     public Hyperparameters hyperparameters() {
         return KEYS;
     }

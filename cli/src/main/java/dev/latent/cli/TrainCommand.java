@@ -103,6 +103,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue from --out's checkpoint.safetensors if there is one.")
     boolean resume;
 
+    @Option(names = "--force", description = "Replace --out's model.safetensors even when it holds a model of another kind"
+            + " (or a file that is not a latent model).")
+    boolean force;
+
     @Option(names = "--denoise", paramLabel = "NOISE:AMOUNT", converter = CorruptionConverter.class,
             description = "Denoising (autoencoder kinds): corrupt the training input with masking:FRACTION (e.g. masking:0.3)"
                     + " or gaussian:SIGMA (e.g. gaussian:0.1); the loss target stays the clean input.")
@@ -150,6 +154,14 @@ final class TrainCommand implements Callable<Integer> {
         TrainJob job = JOBS.stream().filter(j -> j.name().equals(model)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("unknown --kind '" + model + "'; known: "
                         + JOBS.stream().map(TrainJob::name).collect(Collectors.joining(", "))));
+        Checks.replacesOnlyItsKind("--out", out.resolve("model.safetensors"), job.kind(), force);
+        if (resume && !job.checkpoints()) {
+            throw new IllegalArgumentException("--resume: --model " + model + " keeps no checkpoint to resume from (kinds that do: "
+                    + JOBS.stream().filter(TrainJob::checkpoints).map(TrainJob::name).collect(Collectors.joining(", ")) + ")");
+        }
+        if (job.checkpoints()) {
+            Interruption.checkpointsTo(out.resolve("checkpoint.safetensors"), resume);
+        }
         if (denoise != null && !job.denoises()) {
             throw new IllegalArgumentException("--denoise applies to autoencoder kinds, not --kind " + model);
         }

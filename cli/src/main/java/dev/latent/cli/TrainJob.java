@@ -15,6 +15,11 @@ interface TrainJob {
     /** The --kind name. */
     String name();
 
+    /** The kind its model file declares ({@code __metadata__.kind}); the --model name unless it differs. */
+    default String kind() {
+        return name();
+    }
+
     /** One line for --help. */
     String description();
 
@@ -31,6 +36,14 @@ interface TrainJob {
      * pattern such as {@code samples-epoch-NNN.png}, and a condition in brackets (e.g. "(with labels)").
      */
     List<String> writes();
+
+    /**
+     * Whether this kind writes {@code --out}/checkpoint.safetensors after every epoch and continues from it
+     * with {@code --resume} (the other kinds refuse {@code --resume}).
+     */
+    default boolean checkpoints() {
+        return false;
+    }
 
     /** Trains; returns the exit code. */
     int run(TrainCommand.Options options, PrintWriter out) throws Exception;

@@ -87,11 +87,7 @@ public final class SafeTensors {
             head.put((byte) ' ');
         }
         head.flip();
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = AtomicFiles.sibling(file);
-        boolean done = false;
-        try {
+        AtomicFiles.write(file, tmp -> {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 while (head.hasRemaining()) {
                     ch.write(head);
@@ -102,24 +98,8 @@ public final class SafeTensors {
                         ch.write(data);
                     }
                 }
-                ch.force(true);
             }
-            AtomicFiles.replace(tmp, file);
-            done = true;
-            forceDirectory(dir);
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(tmp);
-            }
-        }
-    }
-
-    private static void forceDirectory(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // Some file systems cannot fsync a directory; the rename itself is still atomic.
-        }
+        });
     }
 
     /** A loaded file: tensors backed by the file's bytes in native memory (or an aligned copy where the file is unaligned). */

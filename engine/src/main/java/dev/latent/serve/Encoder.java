@@ -24,8 +24,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A trained encoder for services: loaded from a latent model file (read once into memory that the file
  * cannot take away: replacing or truncating the file under a running service changes nothing until the
- * next load), safe to share across threads, allocation-free on the segment
- * API. Each calling thread gets its own scratch buffers on first use (freed by {@link #close()}).
+ * next load), safe to share across threads, allocation-free on the segment API. Each calling thread gets
+ * its own scratch buffers on first use (freed when the last handle is closed, see below).
  *
  * <pre>{@code
  * try (Encoder enc = Encoder.load(Path.of("out/model.safetensors"))) {
@@ -44,7 +44,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * shape (m, m + n): the previous output h and the encoder's own input x side by side.
  *
  * <p>Inputs containing NaN or infinity are rejected with a {@link BadInputException} naming the row and
- * column, unless {@link #allowNonFinite()} was asked for (then they propagate).
+ * column, unless {@link #allowNonFinite()} was asked for (then they propagate). A batch is checked whole
+ * before any of its rows is encoded: a bad value in its last row leaves {@code out} untouched.
+ *
+ * <p>{@link #allowNonFinite()} returns a view: another handle on the same loaded weights, closed on its
+ * own. The weights (and the per-thread models) are freed when the last open handle is closed, so closing
+ * a view never disturbs the Encoder it came from, nor closing the Encoder a view still in use; a closed
+ * handle refuses calls with an {@link IllegalStateException} naming the file.
  */
 public final class Encoder implements FeatureExtractor {
 
@@ -134,10 +140,47 @@ public final class Encoder implements FeatureExtractor {
         }
     }
 
+    /**
+     * What an Encoder and its views share: the arena holding the weights and scratch buffers, and the
+     * per-thread models of a non-dense kind; both freed when the last of the {@code handles} closes.
+     */
+    private static final class Shared {
+        final Arena arena;
+        final PerThread models;
+        private final java.util.concurrent.atomic.AtomicInteger handles = new java.util.concurrent.atomic.AtomicInteger(1);
+
+        Shared(Arena arena, PerThread models) {
+            this.arena = arena;
+            this.models = models;
+        }
+
+        /** One more handle; refused once every handle has closed (the memory is gone). */
+        void acquire(Path file) {
+            int h;
+            do {
+                h = handles.get();
+                if (h == 0) {
+                    throw new IllegalStateException(file + ": the Encoder and all its views are closed");
+                }
+            } while (!handles.compareAndSet(h, h + 1));
+        }
+
+        void release() {
+            if (handles.decrementAndGet() == 0) {
+                arena.close();
+                if (models != null) {
+                    models.close();
+                }
+            }
+        }
+    }
+
     private final Path file;
     private final String kind;
     private final int[] inputShape;
+    private final Shared shared;
     private final Arena arena;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private final Kernels kernels;
     private final DenseLayer[] layers;
     private final PerThread models;
@@ -147,14 +190,15 @@ public final class Encoder implements FeatureExtractor {
     private final boolean checkFinite;
     private final ThreadLocal<MemorySegment[]> scratch;
 
-    private Encoder(Path file, String kind, Arena arena, Kernels kernels, List<DenseLayer> layers, PerThread models, int[] inputShape,
+    private Encoder(Path file, String kind, Shared shared, Kernels kernels, List<DenseLayer> layers, int[] inputShape,
                     int codeSize, boolean checkFinite) {
         this.file = file;
         this.kind = kind;
-        this.arena = arena;
+        this.shared = shared;
+        this.arena = shared.arena;
         this.kernels = kernels;
         this.layers = layers == null ? null : layers.toArray(DenseLayer[]::new);
-        this.models = models;
+        this.models = shared.models;
         this.inputShape = inputShape.clone();
         this.inputSize = Arrays.stream(inputShape).reduce(1, Math::multiplyExact);
         this.codeSize = codeSize;
@@ -203,8 +247,8 @@ public final class Encoder implements FeatureExtractor {
             if (!ModelKinds.isDense(kind)) {
                 arena.close();
                 FeatureExtractor first = ModelKinds.load(file, kernels);
-                return new Encoder(file, kind, Arena.ofShared(), kernels, null, new PerThread(file, kernels, first), first.inputShape(),
-                        first.featureSize(), true);
+                return new Encoder(file, kind, new Shared(Arena.ofShared(), new PerThread(file, kernels, first)), kernels, null,
+                        first.inputShape(), first.featureSize(), true);
             }
             JsonNode spec = ModelFile.json(l, "encoder");
             if (!spec.isArray() || spec.isEmpty()) {
@@ -260,7 +304,8 @@ public final class Encoder implements FeatureExtractor {
                 layers.add(layer);
                 prev = out;
             }
-            return new Encoder(file, kind, arena, kernels, layers, null, new int[] {layers.getFirst().in()}, layers.getLast().out(), true);
+            return new Encoder(file, kind, new Shared(arena, null), kernels, layers, new int[] {layers.getFirst().in()},
+                    layers.getLast().out(), true);
         } catch (IOException | RuntimeException e) {
             if (arena.scope().isAlive()) {
                 arena.close();
@@ -269,9 +314,20 @@ public final class Encoder implements FeatureExtractor {
         }
     }
 
-    /** This encoder, passing NaN and infinity through instead of rejecting them (shares the mapping). */
+    /**
+     * A view of this encoder that passes NaN and infinity through instead of rejecting them: it shares the
+     * loaded weights and is closed on its own (see the class comment); close it when done.
+     */
     public Encoder allowNonFinite() {
-        return new Encoder(file, kind, arena, kernels, layers == null ? null : List.of(layers), models, inputShape, codeSize, false);
+        requireOpen();
+        shared.acquire(file);
+        return new Encoder(file, kind, shared, kernels, layers == null ? null : List.of(layers), inputShape, codeSize, false);
+    }
+
+    private void requireOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException(file + ": this Encoder is closed");
+        }
     }
 
     @Override
@@ -316,6 +372,7 @@ public final class Encoder implements FeatureExtractor {
         if (x.length != inputSize) {
             throw new BadInputException("encoder input row has " + x.length + " values, expected " + inputSize + " (" + file + ")");
         }
+        requireOpen();
         float[] out = new float[codeSize];
         MemorySegment[] s = scratch.get();
         MemorySegment.copy(x, 0, s[0], ValueLayout.JAVA_FLOAT, 0, inputSize);
@@ -327,9 +384,11 @@ public final class Encoder implements FeatureExtractor {
 
     /**
      * Encodes {@code rows} rows: {@code in} holds rows x inputSize floats (row-major, from its start),
-     * {@code out} receives rows x codeSize floats. Allocates nothing in steady state.
+     * {@code out} receives rows x codeSize floats. The whole batch is checked before any row is written
+     * (a rejected batch leaves {@code out} as it was). Allocates nothing in steady state.
      */
     public void encode(MemorySegment in, MemorySegment out, int rows) {
+        requireOpen();
         if (rows < 0) {
             throw new BadInputException("rows must be >= 0, got " + rows);
         }
@@ -342,10 +401,22 @@ public final class Encoder implements FeatureExtractor {
                     + codeSize + " need " + (long) rows * codeSize);
         }
         MemorySegment[] s = scratch.get();
+        // A batch of one chunk is checked in the copy it is encoded from; a larger one is checked chunk by
+        // chunk first, so that a bad value in a late row is found before the first rows are written.
+        boolean whole = rows > CHUNK;
+        if (whole) {
+            for (int from = 0; from < rows; from += CHUNK) {
+                int n = Math.min(CHUNK, rows - from);
+                MemorySegment.copy(in, (long) from * inputSize * Float.BYTES, s[0], 0, (long) n * inputSize * Float.BYTES);
+                checkFinite(s[0], from, n);
+            }
+        }
         for (int from = 0; from < rows; from += CHUNK) {
             int n = Math.min(CHUNK, rows - from);
             MemorySegment.copy(in, (long) from * inputSize * Float.BYTES, s[0], 0, (long) n * inputSize * Float.BYTES);
-            checkFinite(s[0], from, n);
+            if (!whole) {
+                checkFinite(s[0], from, n);
+            }
             MemorySegment code = run(s, 0, n);
             MemorySegment.copy(code, 0, out, (long) from * codeSize * Float.BYTES, (long) n * codeSize * Float.BYTES);
         }
@@ -418,13 +489,11 @@ public final class Encoder implements FeatureExtractor {
         }
     }
 
+    /** Closes this handle; the weights are freed with the last open handle (this Encoder or a view of it). */
     @Override
     public void close() {
-        if (arena.scope().isAlive()) {
-            arena.close();
-        }
-        if (models != null) {
-            models.close();
+        if (closed.compareAndSet(false, true)) {
+            shared.release();
         }
     }
 }

@@ -13,10 +13,12 @@ import java.lang.foreign.MemorySegment;
  * reported by the FFM runtime as an {@link IllegalStateException}, never a crash.
  *
  * <p>Every allocation is counted against one off-heap budget shared by all workspaces of the JVM:
- * {@code -XX:MaxDirectMemorySize} when it is given, else {@code -Dlatent.offheap.mib=N}, else the
- * machine's physical memory less the Java heap's limit. A request that would exceed it is an
- * {@link OutOfMemoryError} whose message says how much was asked, how much is in use and what the limit
- * is, before anything is allocated (a native allocation past physical memory would instead swap the
+ * {@code -XX:MaxDirectMemorySize} when it is given, else {@code -Dlatent.offheap.mib=N}, else what the
+ * machine has available when the budget is first needed: its available memory then (Linux's
+ * MemAvailable, else the free memory the JVM reports) less the room the Java heap still has to grow,
+ * and never more than the physical (or container) memory less the heap's limit. A request that would
+ * exceed it is an {@link OutOfMemoryError} whose message says how much was asked, how much is in use,
+ * what the limit is and where it came from, before anything is allocated (a native allocation past physical memory would instead swap the
  * machine or bring the kernel's OOM killer).
  */
 public final class Workspace implements AutoCloseable {
@@ -28,6 +30,8 @@ public final class Workspace implements AutoCloseable {
     public static final String LIMIT_PROPERTY = "latent.offheap.mib";
     private static final java.util.concurrent.atomic.AtomicLong IN_USE = new java.util.concurrent.atomic.AtomicLong();
     private static volatile long limit = -1;
+    /** Where the budget came from, for the error message. */
+    private static volatile String limitSource = "";
 
     private final String name;
     private final Arena arena;
@@ -100,8 +104,8 @@ public final class Workspace implements AutoCloseable {
 
     private String describe(long bytes, String why) {
         return String.format(java.util.Locale.ROOT, "workspace '%s' needs %s more for tensors, with %s already in use and an off-heap"
-                        + " limit of %s%s (set it with -XX:MaxDirectMemorySize or -D%s, or ask for a smaller model or batch)",
-                name, mib(bytes), mib(IN_USE.get()), mib(limit()), why == null ? "" : "; " + why, LIMIT_PROPERTY);
+                        + " limit of %s (%s)%s (set it with -XX:MaxDirectMemorySize or -D%s, or ask for a smaller model or batch)",
+                name, mib(bytes), mib(IN_USE.get()), mib(limit()), limitSource, why == null ? "" : "; " + why, LIMIT_PROPERTY);
     }
 
     private static String mib(long bytes) {
@@ -132,16 +136,18 @@ public final class Workspace implements AutoCloseable {
             var bean = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
             long direct = Long.parseLong(bean.getVMOption("MaxDirectMemorySize").getValue());
             if (direct > 0) {
+                limitSource = "-XX:MaxDirectMemorySize";
                 return direct;
             }
         } catch (RuntimeException | LinkageError e) {
-            // not HotSpot: the property or the physical memory decides
+            // not HotSpot: the property or the machine's memory decides
         }
         String mib = System.getProperty(LIMIT_PROPERTY);
         if (mib != null && !mib.isBlank()) {
             try {
                 long m = Long.parseLong(mib.trim());
                 if (m >= 1) {
+                    limitSource = "-D" + LIMIT_PROPERTY;
                     return m << 20;
                 }
             } catch (NumberFormatException e) {
@@ -153,12 +159,40 @@ public final class Workspace implements AutoCloseable {
             var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
             long physical = os.getTotalMemorySize();
             if (physical > 0) {
-                return Math.max(256L << 20, physical - Runtime.getRuntime().maxMemory());
+                Runtime rt = Runtime.getRuntime();
+                long heapRoom = Math.max(0, rt.maxMemory() - rt.totalMemory());
+                long meminfo = memAvailable();
+                long available = meminfo > 0 ? meminfo : os.getFreeMemorySize();
+                long ceiling = physical - rt.maxMemory();
+                long l = Math.max(MIN_DEFAULT, Math.min(ceiling, available - heapRoom + IN_USE.get()));
+                limitSource = String.format(java.util.Locale.ROOT, "what was available when first needed: %s %s less the Java heap's"
+                        + " %s of room to grow, at most the %s of memory less the heap's %s limit", mib(available),
+                        meminfo > 0 ? "MemAvailable" : "free", mib(heapRoom), mib(physical), mib(rt.maxMemory()));
+                return l;
             }
         } catch (RuntimeException | LinkageError e) {
-            // no physical memory figure: no limit beyond the system's own
+            // no memory figures: no limit beyond the system's own
         }
+        limitSource = "no memory figures from the system";
         return Long.MAX_VALUE;
+    }
+
+    /** The floor of the default budget: small tensors must be possible on a machine short of memory. */
+    private static final long MIN_DEFAULT = 256L << 20;
+
+    /** Linux's estimate of the memory available to new work (MemAvailable in /proc/meminfo), or -1. */
+    private static long memAvailable() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    String[] f = line.substring("MemAvailable:".length()).trim().split("\\s+");
+                    return Long.parseLong(f[0]) << 10; // kB
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux, or unreadable: the JVM's free memory figure is used
+        }
+        return -1;
     }
 
     /** The arena, for wrapping memory (e.g. a mapped file) whose lifetime this workspace should own. */

@@ -262,6 +262,8 @@ public final class Trainer {
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             w.write(o.toString());
             w.write('\n');
+        } catch (IOException e) {
+            throw dev.latent.io.AtomicFiles.cannotWrite(config.metrics(), e);
         }
     }
 

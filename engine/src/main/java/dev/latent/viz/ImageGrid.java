@@ -97,16 +97,12 @@ public final class ImageGrid {
                 }
             }
         }
-        Path parent = file.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = dev.latent.io.AtomicFiles.sibling(file);
-        try {
-            if (!ImageIO.write(img, "png", tmp.toFile())) {
-                throw new IOException("no PNG writer available");
+        dev.latent.io.AtomicFiles.write(file, tmp -> {
+            try (java.io.OutputStream os = Files.newOutputStream(tmp)) {
+                if (!ImageIO.write(img, "png", os)) {
+                    throw new IOException("no PNG writer available");
+                }
             }
-            dev.latent.io.AtomicFiles.replace(tmp, file);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 }

@@ -16,10 +16,8 @@ import dev.latent.tensor.Tensor;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.foreign.Arena;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -460,21 +458,10 @@ public final class OnnxExport {
     }
 
     private static void writeModel(OnnxMl.ModelProto model, Path file) throws IOException {
-        Path tmp = AtomicFiles.sibling(file);
-        boolean done = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                OutputStream os = Channels.newOutputStream(ch);
+        AtomicFiles.write(file, tmp -> {
+            try (OutputStream os = Files.newOutputStream(tmp)) {
                 model.writeTo(os);
-                os.flush();
-                ch.force(true);
             }
-            AtomicFiles.replace(tmp, file);
-            done = true;
-        } finally {
-            if (!done) {
-                java.nio.file.Files.deleteIfExists(tmp);
-            }
-        }
+        });
     }
 }

@@ -273,9 +273,7 @@ public final class GanTrainer {
                     j.path("frechet").asDouble(Double.NaN), diversity, j.path("seconds").asDouble(Double.NaN),
                     j.path("samples_per_s").asDouble(Double.NaN), health.check(epoch, dLoss, gLoss, diversity)));
         }
-        Path tmp = dev.latent.io.AtomicFiles.sibling(metrics);
-        Files.write(tmp, kept, StandardCharsets.UTF_8);
-        dev.latent.io.AtomicFiles.replace(tmp, metrics);
+        dev.latent.io.AtomicFiles.write(metrics, tmp -> Files.write(tmp, kept, StandardCharsets.UTF_8));
         return out;
     }
 
@@ -309,6 +307,8 @@ public final class GanTrainer {
         try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             out.write(j.toString());
             out.write('\n');
+        } catch (IOException x) {
+            throw dev.latent.io.AtomicFiles.cannotWrite(file, x);
         }
     }
 }
