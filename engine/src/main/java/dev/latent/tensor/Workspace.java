@@ -49,7 +49,14 @@ public final class Workspace implements AutoCloseable {
 
     /** A new zero-filled tensor of the given shape. */
     public Tensor allocate(int... shape) {
-        long size = Tensor.sizeOf(shape);
+        long size;
+        try {
+            size = Tensor.sizeOf(shape);
+        } catch (IllegalArgumentException e) {
+            // e.g. a model's parameters for --set hidden=1048576: say whose tensor it is and what to change
+            throw new IllegalArgumentException("workspace '" + name + "' cannot hold it: " + e.getMessage()
+                    + ", latent's limit per tensor (choose smaller sizes)", e);
+        }
         MemorySegment seg = allocateFloats(size);
         return new Tensor(this, seg, 0, shape);
     }

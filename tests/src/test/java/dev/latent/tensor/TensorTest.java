@@ -22,6 +22,18 @@ class TensorTest {
         }
     }
 
+    /** A shape past 2^31-1 elements is refused before any allocation, naming the workspace (the model) and the shape. */
+    @Test
+    void tooLargeAShapeNamesTheWorkspace() {
+        long before = Workspace.offHeapInUse();
+        try (Workspace ws = new Workspace("autoencoder")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ws.allocate(2, 1 << 30));
+            assertTrue(e.getMessage().startsWith("workspace 'autoencoder' cannot hold it: shape [2, 1073741824] has more than"),
+                    e.getMessage());
+            assertEquals(before, Workspace.offHeapInUse(), "nothing allocated");
+        }
+    }
+
     @Test
     void shapeMismatchNamesBothShapes() {
         try (Workspace ws = new Workspace("shapes")) {
