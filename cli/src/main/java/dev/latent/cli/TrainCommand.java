@@ -156,7 +156,7 @@ final class TrainCommand implements Callable<Integer> {
                         + JOBS.stream().map(TrainJob::name).collect(Collectors.joining(", "))));
         Checks.replacesOnlyItsKind("--out", out.resolve("model.safetensors"), job.kind(), force);
         if (resume && !job.checkpoints()) {
-            throw new IllegalArgumentException("--resume: --model " + model + " keeps no checkpoint to resume from (kinds that do: "
+            throw new IllegalArgumentException("--resume: --kind " + model + " keeps no checkpoint to resume from (kinds that do: "
                     + JOBS.stream().filter(TrainJob::checkpoints).map(TrainJob::name).collect(Collectors.joining(", ")) + ")");
         }
         if (job.checkpoints()) {
