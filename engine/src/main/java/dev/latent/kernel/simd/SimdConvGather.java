@@ -2,16 +2,24 @@ package dev.latent.kernel.simd;
 
 import dev.latent.kernel.ConvGeometry;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A gather table for one geometry: im2col and col2im over heap arrays. The image is first copied
  * into a zero-bordered buffer (Hp = H + 2 padH, Wp = W + 2 padW) so that every window lies inside
  * it; then column-matrix row (c, i, j) is {@code cols[r, l] = padded[c, i + oy(l) sh, j + ox(l) sw]}
  * for l = oy * outW + ox, i.e. one flat loop over L through the precomputed offsets
- * {@code tab[l] = oy sh Wp + ox sw}: no padding branches and no short inner loops. Not thread safe (its
- * buffers): {@link SimdIm2col} keeps one per thread and geometry.
+ * {@code tab[l] = oy sh Wp + ox sw}: no padding branches and no short inner loops. That loop is a vector
+ * gather through the table (and col2im's a gather, add and scatter: within one row of cols the table's
+ * offsets are distinct, so no lane collides with another and every pixel still receives its terms in
+ * the reference's order). Not thread safe (its buffers): {@link SimdIm2col} keeps one per thread and
+ * geometry.
  */
 final class SimdConvGather {
+
+    private static final VectorSpecies<Float> F = SimdShape.FLOAT;
+    private static final int LANES = SimdShape.LANES;
 
     private final ConvGeometry g;
     private final int hp;
@@ -68,14 +76,18 @@ final class SimdConvGather {
         int kw = g.kernelW();
         // The kw rows (c, i, 0 .. kw-1) read kw neighbouring pixels at each table offset: one index
         // load serves all of them.
+        int bound = l - l % LANES;
         for (int c = 0, r = 0; c < g.channels(); c++) {
-            for (int i = 0; i < kh; i++, r += kw) {
-                int base = srcOff + (c * hp + i) * wp;
-                int dst = colsOff + r * ld;
-                for (int q = 0; q < l; q++) {
-                    int s = base + t[q];
-                    for (int j = 0, d = dst + q; j < kw; j++, d += ld) {
-                        cols[d] = src[s + j];
+            for (int i = 0; i < kh; i++) {
+                for (int j = 0; j < kw; j++, r++) {
+                    int base = srcOff + (c * hp + i) * wp + j;
+                    int dst = colsOff + r * ld;
+                    int q = 0;
+                    for (; q < bound; q += LANES) {
+                        FloatVector.fromArray(F, src, base, t, q).intoArray(cols, dst + q);
+                    }
+                    for (; q < l; q++) {
+                        cols[dst + q] = src[base + t[q]];
                     }
                 }
             }
@@ -102,12 +114,18 @@ final class SimdConvGather {
         int l = t.length;
         int kh = g.kernelH();
         int kw = g.kernelW();
+        int bound = l - l % LANES;
         for (int c = 0, r = 0; c < g.channels(); c++) {
             for (int i = 0; i < kh; i++) {
                 for (int j = 0; j < kw; j++, r++) {
                     int base = accOff + (c * hp + i) * wp + j;
                     int src = colsOff + r * ld;
-                    for (int q = 0; q < l; q++) {
+                    int q = 0;
+                    for (; q < bound; q += LANES) {
+                        FloatVector.fromArray(F, acc, base, t, q).add(FloatVector.fromArray(F, cols, src + q))
+                                .intoArray(acc, base, t, q);
+                    }
+                    for (; q < l; q++) {
                         acc[base + t[q]] += cols[src + q];
                     }
                 }
