@@ -26,7 +26,7 @@ import picocli.CommandLine.Command;
                 "          Benchmarks beside their peers (./latent bench --help).",
                 "  spark encode|kmeans|train --master local[2] --input ... --output ...",
                 "          latent's Spark ML stages on an embedded or cluster Spark (./latent spark --help)."},
-        subcommands = {DemoCommand.class, AnchorsCommand.class, FramesCommand.class, TrainCommand.class, FewLabelCommand.class, EncodeCommand.class, ExportCommand.class, InfoCommand.class, ReportCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, AnchorsCommand.class, FramesCommand.class, TrainCommand.class, FewLabelCommand.class, EncodeCommand.class, ExportCommand.class, InfoCommand.class, ReportCommand.class, WarmUpCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

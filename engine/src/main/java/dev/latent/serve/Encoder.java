@@ -489,6 +489,52 @@ public final class Encoder implements FeatureExtractor {
         }
     }
 
+    /**
+     * What {@link #warmUp} did: the calls it made, the seconds they took, and whether the time per block of
+     * calls had settled (the last three blocks within 10% of each other, after at least 20) before the
+     * budget ran out.
+     */
+    public record WarmUp(long calls, double seconds, boolean steady) {
+    }
+
+    /**
+     * Runs the encoder on seeded uniform [0, 1) inputs, at one row and at {@link #CHUNK} rows a call, until
+     * the time per block of calls has settled or {@code budget} has passed: until then the JIT has not
+     * compiled the kernels, and a call can take tens of times its steady time. A service calls it once
+     * after {@link #load}, before it takes traffic; it changes no result (the codes of every later call
+     * are the same with or without it), and allocates only its two input and output buffers.
+     */
+    public WarmUp warmUp(java.time.Duration budget) {
+        requireOpen();
+        long limit = System.nanoTime() + budget.toNanos();
+        long t0 = System.nanoTime();
+        long calls = 0;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = arena.allocate((long) CHUNK * inputSize * Float.BYTES, 64);
+            MemorySegment out = arena.allocate((long) CHUNK * codeSize * Float.BYTES, 64);
+            java.util.SplittableRandom rnd = new java.util.SplittableRandom(1);
+            for (long i = 0; i < (long) CHUNK * inputSize; i++) {
+                in.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextDouble());
+            }
+            long[] last = new long[3];
+            for (int block = 0; System.nanoTime() < limit; block++) {
+                long b0 = System.nanoTime();
+                for (int i = 0; i < 64; i++) {
+                    encode(in, out, 1);
+                }
+                encode(in, out, CHUNK);
+                calls += 65;
+                last[block % 3] = System.nanoTime() - b0;
+                long lo = Math.min(last[0], Math.min(last[1], last[2]));
+                long hi = Math.max(last[0], Math.max(last[1], last[2]));
+                if (block >= 20 && hi <= 1.1 * lo) {
+                    return new WarmUp(calls, (System.nanoTime() - t0) / 1e9, true);
+                }
+            }
+        }
+        return new WarmUp(calls, (System.nanoTime() - t0) / 1e9, false);
+    }
+
     /** Closes this handle; the weights are freed with the last open handle (this Encoder or a view of it). */
     @Override
     public void close() {
