@@ -39,7 +39,7 @@ final class InfoCommand implements Runnable {
         for (KernelProvider p : KernelRegistry.providers()) {
             Optional<String> why = p.unavailableReason();
             if (why.isPresent()) {
-                out.printf("  %-9s priority %3d  unavailable: %s%n", p.name(), p.priority(), why.get());
+                out.printf("  %-9s priority %3d  auto rank %3d  unavailable: %s%n", p.name(), p.priority(), p.autoRank(), why.get());
                 continue;
             }
             String details;
@@ -48,8 +48,12 @@ final class InfoCommand implements Runnable {
             } catch (RuntimeException | LinkageError e) {
                 details = "failed to start: " + e.getMessage();
             }
-            out.printf("  %-9s priority %3d  %s%n", p.name(), p.priority(), details);
+            out.printf("  %-9s priority %3d  auto rank %3d  %s%n", p.name(), p.priority(), p.autoRank(), details);
         }
+        out.printf("shapes      %s serves every kernel family at every shape%s; auto takes the highest-ranked"
+                + " available provider, a provider missing a family takes it from the next lower priority%n", chosen.name(),
+                chosen.details().containsKey("other kernels") ? " (its GEMM; the other families: "
+                        + chosen.details().get("other kernels") + ")" : "");
         out.flush();
     }
 
@@ -69,6 +73,7 @@ final class InfoCommand implements Runnable {
             com.fasterxml.jackson.databind.node.ObjectNode n = providers.addObject();
             n.put("name", p.name());
             n.put("priority", p.priority());
+            n.put("auto_rank", p.autoRank());
             Optional<String> why = p.unavailableReason();
             if (why.isPresent()) {
                 n.put("available", false);

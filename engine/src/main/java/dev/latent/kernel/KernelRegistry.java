@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Finds the kernel providers ({@link ServiceLoader}) and chooses one, once per JVM, from
  * {@code -Dlatent.kernels=auto|NAME} or the {@code LATENT_KERNELS} environment variable.
- * {@code auto} takes the highest-priority available provider and logs one line for each provider it
- * skips and why; a provider requested by name that cannot load is an error, never a silent fallback.
+ * {@code auto} takes the highest-ranked available provider ({@link KernelProvider#autoRank}) and logs one
+ * line for each provider it skips and why; a provider requested by name that cannot load is an error, never a silent fallback.
  */
 public final class KernelRegistry {
 
@@ -114,7 +114,9 @@ public final class KernelRegistry {
             return load(wanted);
         }
         List<String> skipped = new ArrayList<>();
-        for (KernelProvider p : providers()) {
+        List<KernelProvider> ranked = new ArrayList<>(providers());
+        ranked.sort(Comparator.comparingInt(KernelProvider::autoRank).reversed().thenComparing(KernelProvider::name));
+        for (KernelProvider p : ranked) {
             Optional<String> why = p.unavailableReason();
             if (why.isPresent()) {
                 skipped.add("'" + p.name() + "' (" + why.get() + ")");
@@ -123,7 +125,7 @@ public final class KernelRegistry {
             try {
                 Kernels k = build(p);
                 List<String> below = unavailableAbove(fallbackOf(p), p);
-                if (skipped.isEmpty() && !below.isEmpty()) {
+                if (!below.isEmpty()) {
                     // e.g. openblas without the Vector API flag: its GEMM is fast, every other kernel scalar
                     warn("kernels: using provider '" + k.name() + "'" + summary(k) + ", but its other kernels run on the slower '"
                             + k.details().getOrDefault("other kernels", "scalar") + "' because " + String.join(", ", below)

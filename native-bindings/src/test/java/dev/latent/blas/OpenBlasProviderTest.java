@@ -65,9 +65,11 @@ class OpenBlasProviderTest {
         assertEquals(Integer.toString(OpenBlas.threads()), k.details().get("threads"));
     }
 
+    /** auto ranks openblas below simd (OpenBlasProvider.autoRank) and above scalar. */
     @Test
-    void autoPicksOpenblas() {
-        assertEquals("openblas", KernelRegistry.select("auto").name());
+    void autoPicksOpenblasOnlyWhereSimdCannotRun() {
         assertTrue(KernelRegistry.providers().stream().anyMatch(p -> p instanceof OpenBlasProvider));
+        boolean simd = KernelRegistry.availableNames().contains("simd");
+        assertEquals(simd ? "simd" : "openblas", KernelRegistry.select("auto").name(), "available: " + KernelRegistry.availableNames());
     }
 }

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * Provider selection: auto takes the highest-priority available provider, an unknown name is an error
+ * Provider selection: auto takes the highest-ranked available provider, an unknown name is an error
  * naming it, and (JVector's check) the provider in use is the one the build asked for with
  * {@code -Dlatent.kernels}, so a silent fallback cannot pass CI. {@code -Dlatent.kernels.required}
  * lists providers that must be registered and available on every machine that runs the suite.
@@ -22,19 +22,34 @@ class ProviderSelectionTest {
     static final String REQUIRED = "latent.kernels.required";
 
     @Test
-    void autoPicksTheHighestPriorityAvailableProvider() {
+    void autoPicksTheHighestRankedAvailableProvider() {
         List<KernelProvider> available = KernelRegistry.providers().stream()
                 .filter(p -> p.unavailableReason().isEmpty()).toList();
         assertFalse(available.isEmpty(), "no provider available; registered: " + KernelCases.registeredNames());
-        int best = available.stream().mapToInt(KernelProvider::priority).max().orElseThrow();
+        int best = available.stream().mapToInt(KernelProvider::autoRank).max().orElseThrow();
         Kernels auto = KernelRegistry.select("auto");
         KernelProvider chosen = available.stream().filter(p -> p.name().equals(auto.name())).findFirst()
                 .orElseThrow(() -> new AssertionError("auto chose '" + auto.name() + "', not an available provider "
                         + KernelRegistry.availableNames()));
-        assertEquals(best, chosen.priority(), () -> "auto chose '" + auto.name() + "' (priority " + chosen.priority()
-                + ") but the highest available priority is " + best + " among " + KernelRegistry.availableNames());
-        assertEquals(KernelRegistry.availableNames().get(0), auto.name());
+        assertEquals(best, chosen.autoRank(), () -> "auto chose '" + auto.name() + "' (rank " + chosen.autoRank()
+                + ") but the highest available rank is " + best + " among " + KernelRegistry.availableNames());
+        assertEquals(highestRanked(), auto.name());
         assertEquals(auto.name(), KernelRegistry.select(" AUTO ").name(), "select is case- and space-insensitive");
+    }
+
+    /** The rule's one decision today: where the Vector API runs, auto takes simd over OpenBLAS. */
+    @Test
+    void autoTakesSimdOverOpenBlasWhereBothRun() {
+        List<String> names = KernelRegistry.availableNames();
+        Assumptions.assumeTrue(names.contains("simd") && names.contains("openblas"), () -> "needs simd and openblas: " + names);
+        assertEquals("simd", KernelRegistry.select("auto").name());
+        // openblas still takes its other kernels from simd, the next lower priority
+        assertEquals("simd", KernelRegistry.load("openblas").details().get("other kernels"));
+    }
+
+    private static String highestRanked() {
+        return KernelRegistry.providers().stream().filter(p -> p.unavailableReason().isEmpty())
+                .max(java.util.Comparator.comparingInt(KernelProvider::autoRank)).orElseThrow().name();
     }
 
     @Test
@@ -72,8 +87,7 @@ class ProviderSelectionTest {
     void providerInUseIsTheOneRequested() {
         String requested = KernelRegistry.requested();
         if (requested.equals("auto")) {
-            assertEquals(KernelRegistry.availableNames().get(0), Kernels.current().name(),
-                    "with auto the highest-priority available provider is in use");
+            assertEquals(highestRanked(), Kernels.current().name(), "with auto the highest-ranked available provider is in use");
             return;
         }
         boolean registered = KernelCases.registeredNames().contains(requested);
