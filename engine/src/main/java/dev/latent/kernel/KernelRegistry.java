@@ -80,8 +80,11 @@ public final class KernelRegistry {
         private static Object selectOrFailure() {
             try {
                 return select(requested());
-            } catch (RuntimeException e) {
+            } catch (KernelConfigException e) {
                 return e;
+            } catch (RuntimeException e) {
+                // Name where the request came from: the property or the environment, never an API call.
+                return new IllegalStateException(e.getMessage() + " (requested by -D" + PROPERTY + " or " + ENV + ")", e);
             }
         }
     }
@@ -160,7 +163,7 @@ public final class KernelRegistry {
         checkSettings();
         KernelProvider p = providers().stream().filter(x -> x.name().equals(name)).findFirst()
                 .orElseThrow(() -> new IllegalStateException("unknown kernel provider '" + name
-                        + "' (from -D" + PROPERTY + " or " + ENV + "); use auto or one of "
+                        + "'; use auto or one of "
                         + providers().stream().map(KernelProvider::name).toList()));
         Optional<String> why = p.unavailableReason();
         if (why.isPresent()) {

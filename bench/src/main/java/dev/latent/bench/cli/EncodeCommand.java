@@ -96,8 +96,8 @@ final class EncodeCommand implements Callable<Integer> {
         if (!child) {
             report.decorate(r -> r.has("load") ? r : r.put("load", load));
         }
-        List<String> names = providers != null ? providers
-                : KernelRegistry.availableNames().stream().filter(n -> !n.equals("scalar")).toList();
+        List<String> names = KernelOption.resolve(providers,
+                KernelRegistry.availableNames().stream().filter(n -> !n.equals("scalar")).toList());
         List<Integer> counts = child || threads == null ? List.of(KernelThreads.count()) : threads;
         Path dir = Files.createTempDirectory("latent-bench-encode");
         try {

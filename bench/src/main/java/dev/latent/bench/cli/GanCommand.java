@@ -45,7 +45,7 @@ final class GanCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Report report = new Report(spec.commandLine().getOut(), json, "bench gan");
         try (Dataset digits = Dataset.embeddedMnist()) {
-            measureAll(providers != null ? providers : List.of(Kernels.current().name()), seconds, noPeers, digits, report);
+            measureAll(KernelOption.resolve(providers, List.of(Kernels.current().name())), seconds, noPeers, digits, report);
         }
         return report.finish(TrainCommand.table(report.rows(), "W4 (DCGAN D step + G step, batch 64): samples/s = 64 x step pairs/s"));
     }

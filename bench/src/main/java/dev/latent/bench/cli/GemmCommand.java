@@ -62,7 +62,7 @@ final class GemmCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Report report = new Report(spec.commandLine().getOut(), json || child, !json, "bench gemm");
         report.decorate(r -> r.correct() && r.has("gflops") && !r.has("ceiling_fraction") ? Ceiling.putFraction(r, r.number("gflops")) : r);
-        List<String> names = providers != null ? providers : KernelRegistry.availableNames();
+        List<String> names = KernelOption.resolve(providers, KernelRegistry.availableNames());
         List<GemmShape> problems = new ArrayList<>();
         for (String s : shapes != null ? shapes : GemmBenchmark.defaultShapes()) {
             problems.add(GemmShape.parse(s));

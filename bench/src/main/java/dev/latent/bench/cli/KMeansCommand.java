@@ -92,8 +92,8 @@ final class KMeansCommand implements Callable<Integer> {
         Path dir = images != null ? images : Home.naturalImages().orElseThrow(() -> new BadInputException(
                 "no shared/data/natural-images directory in the working directory or above it; pass --input DIR"));
         List<Kernels> engines = new ArrayList<>();
-        for (String name : providers.isEmpty()
-                ? KernelRegistry.availableNames().stream().filter(p -> !p.equals("scalar")).toList() : providers) {
+        for (String name : KernelOption.resolve(providers,
+                KernelRegistry.availableNames().stream().filter(p -> !p.equals("scalar")).toList())) {
             engines.add(KernelRegistry.load(name));
         }
         Path tmp = Files.createTempDirectory("latent-kmeans-bench");

@@ -63,7 +63,7 @@ final class TrainCommand implements Callable<Integer> {
         Report report = new Report(spec.commandLine().getOut(), json, "bench train");
         report.decorate(Ceiling.fromRate("samples_per_s", TrainCommand::flopPerSample));
         report.decorate(r -> r.has("load") ? r : r.put("load", load));
-        List<String> names = providers != null ? providers : List.of(Kernels.current().name());
+        List<String> names = KernelOption.resolve(providers, List.of(Kernels.current().name()));
         try (Dataset digits = Dataset.embeddedMnist()) {
             measureAll(names, digits, report);
             if (contended) {
