@@ -1,6 +1,7 @@
 package dev.latent.nn;
 
 import dev.latent.kernel.ConvGeometry;
+import dev.latent.kernel.KernelPool;
 import dev.latent.kernel.Kernels;
 import dev.latent.kernel.Transpose;
 import dev.latent.tensor.Tensor;
@@ -16,13 +17,16 @@ import java.util.SplittableRandom;
  * {@code y[n, o, i, j] = b[o] + sum_{c, u, v} W[o, (c*k + u)*k + v] x[n, c, i*s - p + u, j*s - p + v]}
  * (zero outside the image). W's memory is PyTorch's (OC, C, k, k) weight, row-major, unchanged.
  *
- * <p>The batch runs in chunks of nb samples (fixed at build time, {@link ConvColumns#chunk}: the
- * chunk's columns fit in L2), one GEMM per chunk. With K = C*k*k and L = OH*OW, per chunk:
+ * <p>The batch runs in chunks of nb samples (fixed at build time, {@link ConvChunks}: the chunk's
+ * columns fit in L2, and a full batch has at least {@link ConvChunks#MIN_CHUNKS} chunks), each chunk a
+ * task on the kernel pool with one single-threaded GEMM and scratch of its core's own. With K = C*k*k
+ * and L = OH*OW, per chunk:
  * cols (K, nb*L) = the samples' im2col side by side ({@link dev.latent.kernel.Im2col#im2colBatch}),
  * Y (OC, nb*L) = b 1^T + W cols, scattered to y's NCHW layout. Backward per chunk: dY (OC, nb*L)
- * gathered from dy, db += row sums of dY, cols recomputed (cheaper than keeping the whole batch's
- * columns, which would live in memory, not cache), dW += dY cols^T, dcols = W^T dY (into cols),
- * dx = col2im(dcols) (batched). Scratch: cols (K, nb*L) and Y (OC, nb*L).
+ * gathered from dy, the chunk's db = row sums of dY, cols recomputed (cheaper than keeping the whole
+ * batch's columns, which would live in memory, not cache), the chunk's dW = dY cols^T, dcols = W^T dY
+ * (into cols), dx = col2im(dcols) (batched); then db and dW += the chunks' partials in chunk order.
+ * Scratch per pool thread: cols (K, nb*L) and Y (OC, nb*L).
  */
 public final class Conv2d implements Layer {
 
@@ -40,9 +44,15 @@ public final class Conv2d implements Layer {
     private int[] outSample;
     private Param weight;
     private Param biasParam;
-    private int chunk;
-    private Tensor cols;
-    private Tensor rows;
+    private ConvChunks chunks;
+    private final KernelPool.Task forwardTask = this::forwardChunk;
+    private final KernelPool.Task backwardTask = this::backwardChunk;
+    /** The running call's tensors, read by its chunk tasks. */
+    private Tensor curX;
+    private Tensor curY;
+    private Tensor curDy;
+    private Tensor curDx;
+    private boolean curParams;
 
     public Conv2d(String name, int inC, int outC, int kernel, int stride, int pad, boolean bias) {
         if (inC < 1 || outC < 1 || kernel < 1 || stride < 1 || pad < 0) {
@@ -96,9 +106,7 @@ public final class Conv2d implements Layer {
         this.outSample = outputShape(inputShape);
         this.weight = slab.take(name + ".weight", true, outC, g.colRows());
         this.biasParam = bias ? slab.take(name + ".bias", false, outC) : null;
-        this.chunk = ConvColumns.chunk(maxBatch, (long) g.colRows() * g.colCols());
-        this.cols = scratch.allocate(g.colRows(), chunk * g.colCols());
-        this.rows = scratch.allocate(outC, chunk * g.colCols());
+        this.chunks = new ConvChunks(kernels, maxBatch, g.colRows(), g.colCols(), outC, outC * g.colRows(), bias ? outC : 0, scratch);
     }
 
     /**
@@ -117,15 +125,30 @@ public final class Conv2d implements Layer {
         Layer.requireBatch(name, "input", x, inSample, maxBatch);
         int b = x.dim(0);
         Batches.requireExact(name, "output", y, outSample, b);
+        curX = x;
+        curY = y;
+        try {
+            chunks.run(b, chunks.shareable(x) && chunks.shareable(y) && shareableParams(), forwardTask);
+        } finally {
+            curX = null;
+            curY = null;
+        }
+    }
+
+    /** Forward of one chunk: rows (OC, nb*L) = b 1^T + W cols, scattered to y's NCHW layout. */
+    private void forwardChunk(int c) {
+        int b = curX.dim(0);
+        int n0 = chunks.start(c);
+        int nb = chunks.size(c, b);
         int kk = g.colRows();
-        int l = g.colCols();
-        MemorySegment rs = rows.segment();
-        Tensor w = weight.value();
-        int per = ConvColumns.per(b, chunk);
-        for (int n0 = 0; n0 < b; n0 += per) {
-            int nb = Math.min(per, b - n0);
-            int ld = nb * l;
-            columns(x, n0, nb);
+        int ld = nb * g.colCols();
+        int slot = chunks.acquire();
+        try {
+            Tensor cols = chunks.cols(slot);
+            Tensor rows = chunks.rows(slot);
+            MemorySegment rs = rows.segment();
+            Tensor w = weight.value();
+            columns(curX, n0, nb, cols);
             float beta = 0f;
             if (biasParam != null) {
                 // rows (OC, nb*L) starts as b 1^T and the GEMM adds W cols: one rounding per product sum
@@ -136,10 +159,12 @@ public final class Conv2d implements Layer {
                 beta = 1f;
             }
             // rows (OC, nb*L) = W (OC, K) cols (K, nb*L)
-            k.gemm().gemm(Transpose.N, Transpose.N, outC, ld, kk, 1f, w.segment(), w.offset(), kk,
+            chunks.gemm().gemm(Transpose.N, Transpose.N, outC, ld, kk, 1f, w.segment(), w.offset(), kk,
                     cols.segment(), cols.offset(), ld, beta, rs, rows.offset(), ld);
-            ConvColumns.fromChannelMajor(nb, outC, l, rs, rows.offset(), ld, y.segment(),
-                    y.offset() + (long) n0 * outC * l);
+            ConvColumns.fromChannelMajor(nb, outC, g.colCols(), rs, rows.offset(), ld, curY.segment(),
+                    curY.offset() + (long) n0 * outC * g.colCols());
+        } finally {
+            chunks.release(slot);
         }
     }
 
@@ -161,41 +186,76 @@ public final class Conv2d implements Layer {
         if (dx != null) {
             Batches.requireExact(name, "input gradient", dx, inSample, b);
         }
-        int kk = g.colRows();
-        int l = g.colCols();
-        MemorySegment cs = cols.segment();
-        MemorySegment rs = rows.segment();
-        Tensor w = weight.value();
-        Tensor gw = weight.grad();
-        int per = ConvColumns.per(b, chunk);
-        for (int n0 = 0; n0 < b; n0 += per) {
-            int nb = Math.min(per, b - n0);
-            int ld = nb * l;
-            // dY (OC, nb*L): the chunk's output gradients side by side
-            ConvColumns.toChannelMajor(nb, outC, l, dy.segment(), dy.offset() + (long) n0 * outC * l,
-                    rs, rows.offset(), ld);
-            if (params) {
-                if (biasParam != null) {
-                    Tensor gb = biasParam.grad();
-                    k.reductions().rowSums(outC, ld, rs, rows.offset(), ld, 1f, gb.segment(), gb.offset());
-                }
-                columns(x, n0, nb);
-                // dW (OC, K) += dY (OC, nb*L) cols^T (nb*L, K)
-                k.gemm().gemm(Transpose.N, Transpose.T, outC, kk, ld, 1f, rs, rows.offset(), ld,
-                        cs, cols.offset(), ld, 1f, gw.segment(), gw.offset(), kk);
-            }
-            if (dx != null) {
-                // dcols (K, nb*L) = W^T (K, OC) dY (OC, nb*L) over the columns, then dx = col2im(dcols)
-                k.gemm().gemm(Transpose.T, Transpose.N, kk, ld, outC, 1f, w.segment(), w.offset(), kk,
-                        rs, rows.offset(), ld, 0f, cs, cols.offset(), ld);
-                k.im2col().col2imBatch(g, nb, cs, cols.offset(), ld, dx.segment(),
-                        dx.offset() + (long) n0 * g.imageSize());
-            }
+        if (!params && dx == null) {
+            return;
+        }
+        curX = x;
+        curDy = dy;
+        curDx = dx;
+        curParams = params;
+        try {
+            chunks.run(b, chunks.shareable(x) && chunks.shareable(dy) && chunks.shareable(dx) && shareableParams(), backwardTask);
+        } finally {
+            curX = null;
+            curDy = null;
+            curDx = null;
+        }
+        if (params) {
+            chunks.addPartials(weight.grad(), biasParam == null ? null : biasParam.grad());
         }
     }
 
+    /**
+     * Backward of one chunk: dY (OC, nb*L) gathered from dy; its bias and weight gradients (dY cols^T)
+     * into the chunk's partials; dcols = W^T dY, dx = col2im(dcols).
+     */
+    private void backwardChunk(int c) {
+        int b = curX.dim(0);
+        int n0 = chunks.start(c);
+        int nb = chunks.size(c, b);
+        int kk = g.colRows();
+        int l = g.colCols();
+        int ld = nb * l;
+        int slot = chunks.acquire();
+        try {
+            Tensor cols = chunks.cols(slot);
+            Tensor rows = chunks.rows(slot);
+            MemorySegment cs = cols.segment();
+            MemorySegment rs = rows.segment();
+            Tensor w = weight.value();
+            // dY (OC, nb*L): the chunk's output gradients side by side
+            ConvColumns.toChannelMajor(nb, outC, l, curDy.segment(), curDy.offset() + (long) n0 * outC * l,
+                    rs, rows.offset(), ld);
+            if (curParams) {
+                if (biasParam != null) {
+                    Tensor pb = chunks.partialB();
+                    k.reductions().rowSums(outC, ld, rs, rows.offset(), ld, 0f, pb.segment(), chunks.biasPartial(c));
+                }
+                columns(curX, n0, nb, cols);
+                // dW_c (OC, K) = dY (OC, nb*L) cols^T (nb*L, K)
+                Tensor pw = chunks.partialW();
+                chunks.gemm().gemm(Transpose.N, Transpose.T, outC, kk, ld, 1f, rs, rows.offset(), ld,
+                        cs, cols.offset(), ld, 0f, pw.segment(), chunks.weightPartial(c), kk);
+            }
+            if (curDx != null) {
+                // dcols (K, nb*L) = W^T (K, OC) dY (OC, nb*L) over the columns, then dx = col2im(dcols)
+                chunks.gemm().gemm(Transpose.T, Transpose.N, kk, ld, outC, 1f, w.segment(), w.offset(), kk,
+                        rs, rows.offset(), ld, 0f, cs, cols.offset(), ld);
+                k.im2col().col2imBatch(g, nb, cs, cols.offset(), ld, curDx.segment(),
+                        curDx.offset() + (long) n0 * g.imageSize());
+            }
+        } finally {
+            chunks.release(slot);
+        }
+    }
+
+    /** Whether the workers may read the parameters (a slab in a confined arena keeps the layer on the caller). */
+    private boolean shareableParams() {
+        return chunks.shareable(weight.value()) && chunks.shareable(weight.grad());
+    }
+
     /** cols (K, nb*L) = the im2col of samples [n0, n0 + nb) of x side by side. */
-    private void columns(Tensor x, int n0, int nb) {
+    private void columns(Tensor x, int n0, int nb, Tensor cols) {
         k.im2col().im2colBatch(g, nb, x.segment(), x.offset() + (long) n0 * g.imageSize(), cols.segment(),
                 cols.offset(), nb * g.colCols());
     }
