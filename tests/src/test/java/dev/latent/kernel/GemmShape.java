@@ -110,6 +110,12 @@ public record GemmShape(Transpose ta, Transpose tb, int m, int n, int k, int pad
         out.add(new GemmShape(Transpose.T, Transpose.N, 7, 0, 5, 0, 0, 0, 0, 0, 0, 0, Scaling.OVERWRITE_NAN, false));
         out.add(new GemmShape(Transpose.T, Transpose.N, 65, 65, 257, 3, 3, 1, 5, 5, 2, 0, Scaling.GENERAL, true));
         out.add(new GemmShape(Transpose.N, Transpose.T, 127, 127, 31, 0, 0, 0, 0, 0, 0, 0, Scaling.OVERWRITE_NAN, true));
+        // the simd dot path (A B^T, n <= one vector, long k): a thin convolution's weight gradient, with
+        // edge blocks of A and B rows, a k tail, and every scaling
+        out.add(new GemmShape(Transpose.N, Transpose.T, 32, 9, 3136, 0, 0, 0, 0, 0, 0, 0, Scaling.ACCUMULATE, false));
+        out.add(new GemmShape(Transpose.N, Transpose.T, 7, 16, 1031, 2, 1, 3, 1, 4, 2, 3, Scaling.OVERWRITE_NAN, false));
+        out.add(new GemmShape(Transpose.N, Transpose.T, 5, 1, 128, 0, 3, 0, 2, 0, 1, 0, Scaling.GENERAL, false));
+        out.add(new GemmShape(Transpose.N, Transpose.T, 13, 4, 257, 1, 1, 1, 0, 0, 0, 0, Scaling.GENERAL, false));
         return out;
     }
 

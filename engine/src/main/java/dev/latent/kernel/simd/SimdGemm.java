@@ -50,6 +50,9 @@ import jdk.incubator.vector.VectorSpecies;
  * C = alpha * acc + beta * C on the first block and C += alpha * acc after), whichever thread runs
  * it and however the tiles are scheduled: results are bitwise reproducible.
  *
+ * <p>A B^T with at most one vector of columns and a long k (a thin convolution's weight gradient) goes
+ * to {@link SimdDots} instead: contiguous dot products, no packing, no padded tile.
+ *
  * <p>Allocation: the pack buffers and the job state live in one {@link Context} per calling thread,
  * allocated on first use and grown when a larger problem comes (at most MB x KC + KC x NC floats); the
  * pool's fork-join allocates nothing either, so a steady-state call allocates nothing here (the
@@ -138,6 +141,10 @@ final class SimdGemm implements Gemm {
         }
         if (k == 0 || alpha == 0f) {
             scaleC(m, n, beta, c, cOff, ldc);
+            return;
+        }
+        if (SimdDots.serves(ta == Transpose.T, tb == Transpose.T, n, k)) {
+            SimdDots.nt(m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
         Context ctx = contexts.get();

@@ -49,6 +49,8 @@ public final class SimdProvider implements KernelProvider {
                         "fma", "hardware",
                         "threads", Integer.toString(pool.threads()),
                         "gemm.tile", SimdGemm.MR + "x" + SimdGemm.NR + " kc" + SimdGemm.KC,
+                        "gemm.dots", "A B^T with n <= " + SimdShape.LANES + " and k >= " + 8 * SimdShape.LANES
+                                + ": 4x3 dot products along k (no packing)",
                         "accumulation", "float"), pool);
     }
 }
