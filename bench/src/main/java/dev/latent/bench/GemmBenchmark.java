@@ -66,11 +66,13 @@ public abstract class GemmBenchmark {
     /**
      * M x K x N (see {@link GemmShape}): square sizes, then the autoencoder training products for a batch
      * of 256 MNIST images and 1024 hidden units (forward, weight gradient, input gradient), then a single
-     * image through a 784 x 1000 layer (inference, a matrix-vector product).
+     * image through a 784 x 1000 layer (inference, a matrix-vector product); then W3's convolution
+     * 32 -&gt; 64 (k3 s2) on a chunk of 16 samples, and a thin convolution's weight gradient
+     * (dY cols^T with 9 columns: the simd dot path).
      */
     // Square sizes from L1-resident to DRAM-bound, plus the shapes training actually runs.
     @Param({"64x64x64", "128x128x128", "256x256x256", "512x512x512", "1024x1024x1024", "2048x2048x2048",
-            "256x784x1024", "784x256x1024", "256x1024x784", "1x784x1000"})
+            "256x784x1024", "784x256x1024", "256x1024x784", "1x784x1000", "64x288x784", "32x3136x9:NT"})
     public String shape;
 
     /** The shapes of the {@link #shape} parameter: {@code latent bench gemm} times the same ones by default. */
