@@ -57,6 +57,12 @@ final class AutoencoderJob implements TrainJob {
         return true;
     }
 
+    /** The tour: a 64-unit sparse autoencoder, 5 epochs. */
+    @Override
+    public Tour tour() {
+        return new Tour(5, 128, Map.of("hidden", "64"), 4);
+    }
+
     @Override
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());

@@ -17,6 +17,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -60,6 +61,12 @@ final class RbmJob implements TrainJob {
     @Override
     public List<String> writes() {
         return List.of("model.safetensors", "metrics.jsonl", "filters.png");
+    }
+
+    /** The tour: 64 hidden units, 3 epochs, no AIS estimate. */
+    @Override
+    public Tour tour() {
+        return new Tour(3, 128, Map.of("hidden", "64", "ais_chains", "0"), 5);
     }
 
     @Override

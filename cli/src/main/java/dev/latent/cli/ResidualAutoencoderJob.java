@@ -11,6 +11,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -49,6 +50,12 @@ final class ResidualAutoencoderJob implements TrainJob {
     @Override
     public boolean checkpoints() {
         return true;
+    }
+
+    /** The tour: width 32, 2 blocks, 3 epochs. */
+    @Override
+    public Tour tour() {
+        return new Tour(3, 128, Map.of("width", "32", "blocks", "2"), 4);
     }
 
     @Override

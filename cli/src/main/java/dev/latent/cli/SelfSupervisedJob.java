@@ -69,6 +69,16 @@ final class SelfSupervisedJob implements TrainJob {
         return SelfSupervised.hyperparameters(pretext).plus(FEWLABEL, DRAWS, NATURAL);
     }
 
+    /** The tour: a narrow encoder (8 and 16 channels, a 64-unit head), no few-label table of its own. */
+    @Override
+    public Tour tour() {
+        return switch (pretext) {
+            case CONTRASTIVE -> new Tour(2, 128, Map.of("channels", "8,16", "hidden", "64", "dim", "32", "fewlabel", "false"), 20);
+            case EXEMPLAR -> new Tour(2, 128, Map.of("channels", "8,16", "hidden", "64", "classes", "1000", "fewlabel", "false"), 10);
+            case PATCH_POSITION -> new Tour(2, 128, Map.of("channels", "8,16", "hidden", "64", "fewlabel", "false"), 8);
+        };
+    }
+
     @Override
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());
