@@ -57,10 +57,10 @@ final class AutoencoderJob implements TrainJob {
         return true;
     }
 
-    /** The tour: a 64-unit sparse autoencoder, 5 epochs. */
+    /** The tour: a 100-unit sparse autoencoder, 10 epochs. */
     @Override
     public Tour tour() {
-        return new Tour(5, 128, Map.of("hidden", "64"), 4);
+        return new Tour(10, 128, Map.of("hidden", "100"), 8);
     }
 
     @Override

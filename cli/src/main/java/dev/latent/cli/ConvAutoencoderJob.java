@@ -55,10 +55,10 @@ final class ConvAutoencoderJob implements TrainJob {
         return true;
     }
 
-    /** The tour: 8 and 16 channels, 2 epochs. */
+    /** The tour: 8 and 16 channels, 3 epochs. */
     @Override
     public Tour tour() {
-        return new Tour(2, 128, Map.of("channels", "8,16"), 8);
+        return new Tour(3, 128, Map.of("channels", "8,16"), 10);
     }
 
     @Override

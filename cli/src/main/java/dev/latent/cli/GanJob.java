@@ -79,10 +79,10 @@ final class GanJob implements TrainJob {
         return true;
     }
 
-    /** The tour: half-width networks, 2 epochs, no Frechet distance or few-label table of its own. */
+    /** The tour: half-width networks, 3 epochs, no Frechet distance or few-label table of its own. */
     @Override
     public Tour tour() {
-        return new Tour(2, 128, Map.of("z", "32", "g1", "64", "g2", "32", "d1", "32", "d2", "64", "frechet", "false", "fewlabel", "false"), 35);
+        return new Tour(3, 128, Map.of("z", "32", "g1", "64", "g2", "32", "d1", "32", "d2", "64", "frechet", "false", "fewlabel", "false"), 36);
     }
 
     @Override

@@ -58,7 +58,7 @@ final class HebbianJob implements TrainJob {
     /** The tour: 8 units of Sanger's rule, 1 epoch (most of the time is the exact PCA it is checked against). */
     @Override
     public Tour tour() {
-        return new Tour(1, 128, Map.of("units", "8"), 28);
+        return new Tour(1, 128, Map.of("units", "8"), 24);
     }
 
     @Override

@@ -76,10 +76,10 @@ final class KMeansJob implements TrainJob {
         return List.of("model.safetensors", "centroids.png");
     }
 
-    /** The tour: 50 centroids from 10,000 patches, 10 iterations, no few-label table of its own. */
+    /** The tour: the default 100 centroids from 20,000 patches, 20 iterations, no few-label table of its own. */
     @Override
     public Tour tour() {
-        return new Tour(1, 128, Map.of("k", "50", "patches", "10000", "iterations", "10", "fewlabel", "false"), 8);
+        return new Tour(1, 128, Map.of("patches", "20000", "iterations", "20", "fewlabel", "false"), 6);
     }
 
     @Override

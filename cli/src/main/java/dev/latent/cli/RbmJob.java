@@ -63,10 +63,10 @@ final class RbmJob implements TrainJob {
         return List.of("model.safetensors", "metrics.jsonl", "filters.png");
     }
 
-    /** The tour: 64 hidden units, 3 epochs, no AIS estimate. */
+    /** The tour: 100 hidden units, 5 epochs, no AIS estimate. */
     @Override
     public Tour tour() {
-        return new Tour(3, 128, Map.of("hidden", "64", "ais_chains", "0"), 5);
+        return new Tour(5, 128, Map.of("hidden", "100", "ais_chains", "0"), 4);
     }
 
     @Override

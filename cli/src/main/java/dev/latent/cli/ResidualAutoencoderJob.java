@@ -52,10 +52,10 @@ final class ResidualAutoencoderJob implements TrainJob {
         return true;
     }
 
-    /** The tour: width 32, 2 blocks, 3 epochs. */
+    /** The tour: 2 blocks of the default width, 5 epochs. */
     @Override
     public Tour tour() {
-        return new Tour(3, 128, Map.of("width", "32", "blocks", "2"), 4);
+        return new Tour(5, 128, Map.of("blocks", "2"), 4);
     }
 
     @Override

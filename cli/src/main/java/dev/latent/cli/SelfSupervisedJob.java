@@ -73,9 +73,9 @@ final class SelfSupervisedJob implements TrainJob {
     @Override
     public Tour tour() {
         return switch (pretext) {
-            case CONTRASTIVE -> new Tour(2, 128, Map.of("channels", "8,16", "hidden", "64", "dim", "32", "fewlabel", "false"), 20);
-            case EXEMPLAR -> new Tour(2, 128, Map.of("channels", "8,16", "hidden", "64", "classes", "1000", "fewlabel", "false"), 10);
-            case PATCH_POSITION -> new Tour(2, 128, Map.of("channels", "8,16", "hidden", "64", "fewlabel", "false"), 8);
+            case CONTRASTIVE -> new Tour(3, 128, Map.of("channels", "8,16", "hidden", "64", "dim", "32", "fewlabel", "false"), 16);
+            case EXEMPLAR -> new Tour(3, 128, Map.of("channels", "8,16", "hidden", "64", "classes", "2000", "fewlabel", "false"), 6);
+            case PATCH_POSITION -> new Tour(4, 128, Map.of("channels", "8,16", "hidden", "64", "fewlabel", "false"), 5);
         };
     }
 

@@ -62,10 +62,10 @@ final class StackedJob implements TrainJob {
         return List.of("model.safetensors", "filters.png");
     }
 
-    /** The tour: a 64-32 stack, 3 epochs per layer. */
+    /** The tour: a 100-50 stack, 5 epochs per layer. */
     @Override
     public Tour tour() {
-        return new Tour(3, 128, Map.of("hidden", "64,32"), 5);
+        return new Tour(5, 128, Map.of("hidden", "100,50"), 4);
     }
 
     @Override

@@ -66,7 +66,7 @@ final class TourCommand implements Callable<Integer> {
     static final int LABELS_PER_CLASS = 10;
     /** Images --quick keeps (the first ones). */
     static final int QUICK_IMAGES = 1000;
-    private static final double FRAMES_SECONDS = 25;
+    private static final double FRAMES_SECONDS = 20;
     /** About the seconds of one few-label score (features of the pool and test images, one head). */
     private static final double FEWLABEL_SECONDS = 3;
 
@@ -112,7 +112,6 @@ final class TourCommand implements Callable<Integer> {
         double pixels = Double.NaN;
         String pixelsNote = null;
         String what;
-        Files.createDirectories(out);
         Interruption.resumable(false); // a signal stops the whole tour: its line says to run the tour again, not --resume
         Path tmp = null;
         try (Dataset loaded = DataOptions.nonEmpty(images == null ? Dataset.embeddedMnist() : Dataset.readIdx(images, labels), "--input", images);
@@ -129,6 +128,7 @@ final class TourCommand implements Callable<Integer> {
                     pool.dim(0), all.name(), test.dim(0)) : all.size() + " unlabeled images of " + all.name();
             // the kinds read their data as train does, from IDX files: the pool's images (no labels); the
             // sequence model all of it with labels (it splits it as the tour did: the same seed, the same pool)
+            Files.createDirectories(out);
             tmp = Files.createTempDirectory(out, ".tour-data-");
             Path poolImages = tmp.resolve("pool-images.idx");
             writeIdx(poolImages, null, pool, null, all.height(), all.width());
@@ -284,7 +284,7 @@ final class TourCommand implements Callable<Integer> {
         List<String> small = quick
                 ? List.of("--frame-size", "12", "--digit-size", "8", "--hidden", "16", "--epochs", "1", "--sequences", "100",
                 "--test-sequences", "50")
-                : List.of("--hidden", "128", "--epochs", "2", "--sequences", "2000", "--test-sequences", "300");
+                : List.of("--epochs", "4", "--sequences", "4000", "--test-sequences", "500");
         args.addAll(small);
         args.addAll(List.of("--budgets", scored ? Integer.toString(LABELS_PER_CLASS) : "0", "--draws", "1"));
         if (allImages != null) {
