@@ -319,16 +319,25 @@ final class TourCommand implements Callable<Integer> {
         saveOutput(dir, printed.toString());
         String metric = "";
         double acc = Double.NaN;
+        double framePixels = Double.NaN;
         Path json = dir.resolve("frames.json");
         if (ok && Files.isRegularFile(json)) {
             JsonNode j = new ObjectMapper().readTree(json.toFile());
             metric = String.format(Locale.ROOT, "frame sq. error %s (copy-last %s)", fmt(j.path("lstm_mean").asDouble()),
                     fmt(j.path("copy_last_mean").asDouble()));
             for (JsonNode m : j.path("few_label")) {
-                if (m.path("name").asText().startsWith("LSTM") && m.path("labels_per_class").asInt() == LABELS_PER_CLASS) {
-                    acc = m.path("accuracy_mean").asDouble();
+                if (m.path("labels_per_class").asInt() == LABELS_PER_CLASS) {
+                    if (m.path("name").asText().startsWith("LSTM")) {
+                        acc = m.path("accuracy_mean").asDouble();
+                    } else if (m.path("name").asText().contains("last input frame")) {
+                        framePixels = m.path("accuracy_mean").asDouble();
+                    }
                 }
             }
+        }
+        if (ok && !Double.isNaN(framePixels)) {
+            // its features are of small moving frames, not of the 28x28 digits: its own baseline is a frame's pixels
+            note = "encoder state of a one-digit sequence; softmax on its last input frame's pixels: " + percent(framePixels);
         }
         return new Row(FRAMES, ok, note, seconds, metric, acc, settings);
     }
