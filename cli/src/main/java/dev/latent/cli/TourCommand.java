@@ -83,19 +83,25 @@ final class TourCommand implements Callable<Integer> {
             + " column and no sequence model, which needs labels).")
     Path labels;
 
-    @Option(names = "--kinds", paramLabel = "KIND,...", split = ",",
+    @Option(names = "--kinds", paramLabel = "KIND", split = ",", splitSynopsisLabel = ",",
             description = "Only these, in this order: kinds of latent train --kind, and frames (default: all of them).")
     List<String> kinds;
 
-    @Option(names = "--quick", description = "A smoke test in seconds: the first " + QUICK_IMAGES + " images, one epoch of each kind,"
+    @Option(names = "--quick", description = "A smoke test in under a minute: the first " + QUICK_IMAGES + " images, one epoch of each kind,"
             + " a tiny sequence model.")
     boolean quick;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of the split and of every model (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    /** One line of the table: a kind, how it went, its seconds, its final loss or metric, its few-label accuracy (NaN: none). */
-    record Row(String kind, boolean ok, String note, double seconds, String metric, double accuracy, String settings) {
+    /**
+     * One line of the table: a kind, how it went ({@code ok}, {@code failed}, {@code skipped}), its seconds,
+     * its final loss or metric, its few-label accuracy (NaN: none).
+     */
+    record Row(String kind, String status, String note, double seconds, String metric, double accuracy, String settings) {
+        boolean ok() {
+            return !status.equals("failed");
+        }
     }
 
     @Override
@@ -172,7 +178,7 @@ final class TourCommand implements Callable<Integer> {
                 double elapsed = (System.nanoTime() - t0) * 1e-9;
                 double eta = done >= plan ? 0 : elapsed * (plan - done) / done;
                 System.err.printf(Locale.ROOT, "tour: %d/%d %s %s in %.1f s%s%s; tour: %s elapsed, ETA %s%n", i + 1, chosen.size(), c,
-                        r.ok() ? "done" : "FAILED", r.seconds(), r.metric().isEmpty() ? "" : ", " + r.metric(),
+                        r.ok() ? r.status().equals("ok") ? "done" : r.status() : "FAILED", r.seconds(), r.metric().isEmpty() ? "" : ", " + r.metric(),
                         Double.isNaN(r.accuracy()) ? "" : String.format(Locale.ROOT, ", %d labels/class %.1f%%", LABELS_PER_CLASS,
                                 100 * r.accuracy()), ConsoleProgress.duration(elapsed), ConsoleProgress.duration(eta));
                 if (!r.ok()) {
@@ -250,7 +256,7 @@ final class TourCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - t0) * 1e-9;
         saveOutput(dir, printed.toString());
         boolean ok = code == 0;
-        return new Row(job.name(), ok, note, seconds, ok || Files.isDirectory(dir) ? metric(dir, printed.toString()) : "", Double.NaN, settings);
+        return new Row(job.name(), ok ? "ok" : "failed", note, seconds, ok || Files.isDirectory(dir) ? metric(dir, printed.toString()) : "", Double.NaN, settings);
     }
 
     /** The row with the few-label accuracy of the model's features (a failure here fails the row, keeping the training's results). */
@@ -263,10 +269,10 @@ final class TourCommand implements Callable<Integer> {
             }
             try (FeatureExtractor f = ModelKinds.load(model, k); Workspace ws = new Workspace("tour-" + r.kind())) {
                 double acc = fewLabel(r.kind(), FewLabel.frozen(f, pool, test, testLabels, classes, k, ws), poolLabels);
-                return new Row(r.kind(), true, r.note(), r.seconds(), r.metric(), acc, r.settings());
+                return new Row(r.kind(), r.status(), r.note(), r.seconds(), r.metric(), acc, r.settings());
             }
         } catch (Exception | OutOfMemoryError | StackOverflowError | LinkageError e) {
-            return new Row(r.kind(), false, "few-label: " + failure(e), r.seconds(), r.metric(), Double.NaN, r.settings());
+            return new Row(r.kind(), "failed", "few-label: " + failure(e), r.seconds(), r.metric(), Double.NaN, r.settings());
         }
     }
 
@@ -295,7 +301,7 @@ final class TourCommand implements Callable<Integer> {
         }
         String settings = String.join(" ", small);
         if (!labelled) {
-            return new Row(FRAMES, true, "skipped: the sequence model needs --labels", 0, "", Double.NaN, settings);
+            return new Row(FRAMES, "skipped", "the sequence model needs labels (--labels)", 0, "", Double.NaN, settings);
         }
         StringWriter printed = new StringWriter();
         long t0 = System.nanoTime();
@@ -339,7 +345,7 @@ final class TourCommand implements Callable<Integer> {
             // its features are of small moving frames, not of the 28x28 digits: its own baseline is a frame's pixels
             note = "encoder state of a one-digit sequence; softmax on its last input frame's pixels: " + percent(framePixels);
         }
-        return new Row(FRAMES, ok, note, seconds, metric, acc, settings);
+        return new Row(FRAMES, ok ? "ok" : "failed", note, seconds, metric, acc, settings);
     }
 
     /** The one line of a failure, as {@link Main} prints it; its stack trace too with --debug. */
@@ -425,11 +431,11 @@ final class TourCommand implements Callable<Integer> {
         o.printf(Locale.ROOT, "latent tour: %d learners on %s, %s kernels, %s%n", rows.size(), what, k.name(), ConsoleProgress.duration(seconds));
         int w = Math.max(12, rows.stream().mapToInt(r -> r.kind().length()).max().orElse(0));
         int mw = Math.max(22, rows.stream().mapToInt(r -> r.metric().length()).max().orElse(0));
-        String format = "%-" + w + "s  %-6s  %8s  %-" + mw + "s  %9s  %9s  %s%n";
+        String format = "%-" + w + "s  %-7s  %8s  %-" + mw + "s  %9s  %9s  %s%n";
         o.printf(Locale.ROOT, format, "kind", "status", "train s", "final loss / metric", LABELS_PER_CLASS + " labels", "vs pixels", "note");
         o.printf(Locale.ROOT, format, "raw pixels", "-", "-", "-", percent(pixels), "-", "softmax on the pixels, the baseline");
         for (Row r : rows) {
-            o.printf(Locale.ROOT, format, r.kind(), r.ok() ? "ok" : "FAILED", String.format(Locale.ROOT, "%.1f", r.seconds()),
+            o.printf(Locale.ROOT, format, r.kind(), r.ok() ? r.status() : "FAILED", String.format(Locale.ROOT, "%.1f", r.seconds()),
                     r.metric().isEmpty() ? "-" : r.metric(), percent(r.accuracy()), versus(r.accuracy(), pixels), r.note());
         }
     }
@@ -452,7 +458,7 @@ final class TourCommand implements Callable<Integer> {
         for (Row r : rows) {
             ObjectNode n = a.addObject();
             n.put("kind", r.kind());
-            n.put("status", r.ok() ? "ok" : "failed");
+            n.put("status", r.status());
             n.put("seconds", r.seconds());
             n.put("metric", r.metric());
             if (!Double.isNaN(r.accuracy())) {
@@ -487,7 +493,7 @@ final class TourCommand implements Callable<Integer> {
                 .append("</td><td></td><td class=\"l\">softmax on the pixels, the baseline</td></tr>\n");
         for (Row r : rows) {
             h.append("<tr><td><a href=\"#").append(Report.esc(r.kind())).append("\">").append(Report.esc(r.kind())).append("</a></td><td")
-                    .append(r.ok() ? ">ok" : " class=\"failed\">failed").append("</td><td>").append(String.format(Locale.ROOT, "%.1f", r.seconds()))
+                    .append(r.ok() ? ">" + r.status() : " class=\"failed\">failed").append("</td><td>").append(String.format(Locale.ROOT, "%.1f", r.seconds()))
                     .append("</td><td class=\"l\">").append(Report.esc(r.metric())).append("</td><td>").append(percent(r.accuracy()))
                     .append("</td><td>").append(versus(r.accuracy(), pixels)).append("</td><td class=\"l")
                     .append(r.ok() ? "" : " failed").append("\">").append(Report.esc(r.note())).append("</td></tr>\n");

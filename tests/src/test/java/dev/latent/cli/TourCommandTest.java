@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * per kind with a few-label accuracy, tour.json the same rows; a kind that fails (here: its --out/KIND
  * holds a file that is not a latent model, which train refuses to replace) is a FAILED row naming the
  * file while the others' results stay, and the exit code is 1; an unknown --kinds name or a missing
- * --input is one line naming it, exit code 2, and nothing written.
+ * --input is one line naming it, exit code 2, and nothing written. Without labels the kinds run, with no
+ * few-label column, and the sequence model is skipped.
  */
 class TourCommandTest {
 
@@ -47,7 +48,7 @@ class TourCommandTest {
             assertTrue(report.contains("href=\"#" + kind + "\""), "report.html's table has no row for " + kind);
             List<String> row = lines.stream().filter(l -> l.startsWith(kind + " ")).toList();
             assertEquals(1, row.size(), "one row for " + kind + " in:\n" + o.text());
-            assertTrue(row.getFirst().matches(kind + " +ok +[0-9.]+ +.*[0-9.]+% +[-+][0-9.]+ *"), row.getFirst());
+            assertTrue(row.getFirst().matches(kind + " +ok +[0-9.]+ +.*[0-9.]+% +[-+][0-9.]+( .*)?"), row.getFirst());
             assertEquals(kind, json.get("kinds").get(i).get("kind").asText());
             assertEquals("ok", json.get("kinds").get(i).get("status").asText());
             assertFalse(json.get("kinds").get(i).get("metric").asText().isEmpty(), kind + " has a final loss or metric");
@@ -77,6 +78,22 @@ class TourCommandTest {
         assertTrue(Files.isRegularFile(out.resolve("autoencoder").resolve("model.safetensors")));
         String report = Files.readString(out.resolve("report.html"));
         assertTrue(report.contains("class=\"failed\">failed") && report.contains("<h2 id=\"autoencoder\">"), report);
+    }
+
+    /** Unlabeled --input: the kinds learn from all of it, no few-label column, the sequence model (which needs labels) skipped. */
+    @Test
+    void withoutLabelsTheKindsStillRun(@TempDir Path dir) throws Exception {
+        Path images = dir.resolve("images.idx");
+        HelpTest.writeIdx(images, dir.resolve("labels.idx"), 300);
+        Path out = dir.resolve("tour");
+        HelpTest.Out o = HelpTest.stdout("tour", "--quick", "--input", images.toString(), "--kinds", "autoencoder,frames",
+                "--out", out.toString());
+        System.out.println(o.text());
+        assertEquals(0, o.code(), o.text());
+        assertTrue(o.text().lines().anyMatch(l -> l.matches("autoencoder +ok +[0-9.]+ +loss [0-9.]+ +- +- *")), o.text());
+        assertTrue(o.text().lines().anyMatch(l -> l.matches("frames +skipped .*labels.*")), o.text());
+        assertTrue(o.text().contains("300 unlabeled images"), o.text());
+        assertTrue(Files.isRegularFile(out.resolve("autoencoder").resolve("model.safetensors")));
     }
 
     @Test
