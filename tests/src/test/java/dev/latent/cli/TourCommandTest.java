@@ -27,6 +27,19 @@ class TourCommandTest {
 
     private static final List<String> KINDS = List.of("autoencoder", "rbm", "kmeans", TourCommand.FRAMES);
 
+    /** Every registered kind is in the tour, with settings its own --set keys accept (a bad key would fail only its row). */
+    @Test
+    void everyKindHasTourSettingsItsKeysAccept() {
+        for (TrainJob j : TrainCommand.JOBS) {
+            TrainJob.Tour t = j.tour();
+            assertTrue(t.epochs() >= 1 && t.batch() >= 1 && t.seconds() > 0, j.name() + ": " + t);
+            j.hyperparameters().parse(t.set(), j.name() + " tour");
+        }
+        HelpTest.Out o = HelpTest.stdout("tour", "--help");
+        assertEquals(0, o.code(), o.text());
+        assertTrue(o.text().contains("--kinds") && o.text().contains("--quick"), o.text());
+    }
+
     @Test
     void runsEachKindIntoItsDirectoryAndOneReport(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("tour");
