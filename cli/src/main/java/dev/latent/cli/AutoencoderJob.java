@@ -57,6 +57,12 @@ final class AutoencoderJob implements TrainJob {
         return true;
     }
 
+    /** The tour: a 100-unit sparse autoencoder, 10 epochs. */
+    @Override
+    public Tour tour() {
+        return new Tour(10, 128, Map.of("hidden", "100"), 8);
+    }
+
     @Override
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());

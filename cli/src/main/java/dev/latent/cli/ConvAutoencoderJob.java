@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -52,6 +53,12 @@ final class ConvAutoencoderJob implements TrainJob {
     @Override
     public boolean checkpoints() {
         return true;
+    }
+
+    /** The tour: 8 and 16 channels, 3 epochs. */
+    @Override
+    public Tour tour() {
+        return new Tour(3, 128, Map.of("channels", "8,16"), 10);
     }
 
     @Override

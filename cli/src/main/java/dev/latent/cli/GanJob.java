@@ -79,6 +79,12 @@ final class GanJob implements TrainJob {
         return true;
     }
 
+    /** The tour: half-width networks, 3 epochs, no Frechet distance or few-label table of its own. */
+    @Override
+    public Tour tour() {
+        return new Tour(3, 128, Map.of("z", "32", "g1", "64", "g2", "32", "d1", "32", "d2", "64", "frechet", "false", "fewlabel", "false"), 36);
+    }
+
     @Override
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());

@@ -15,6 +15,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -52,6 +53,12 @@ final class HebbianJob implements TrainJob {
     @Override
     public List<String> writes() {
         return List.of("model.safetensors", "filters.png");
+    }
+
+    /** The tour: 8 units of Sanger's rule, 1 epoch (most of the time is the exact PCA it is checked against). */
+    @Override
+    public Tour tour() {
+        return new Tour(1, 128, Map.of("units", "8"), 24);
     }
 
     @Override

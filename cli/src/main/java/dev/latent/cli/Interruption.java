@@ -35,6 +35,7 @@ final class Interruption {
     private static volatile Path checkpoint;
     private static volatile boolean resuming;
     private static volatile boolean epochFinished;
+    private static volatile boolean resumable = true;
 
     private Interruption() {
     }
@@ -71,8 +72,24 @@ final class Interruption {
      * is an older run's, not one to resume).
      */
     static void checkpointsTo(Path file, boolean resume) {
+        if (!resumable) {
+            return;
+        }
         checkpoint = file;
         resuming = resume;
+    }
+
+    /**
+     * Whether {@link #checkpointsTo} is heeded. A command that runs several trainings in a row
+     * ({@code latent tour}) has no {@code --resume}: while it is off, the line a signal prints names no
+     * checkpoint and says to run the command again.
+     */
+    static void resumable(boolean heeded) {
+        resumable = heeded;
+        if (!heeded) {
+            checkpoint = null;
+            resuming = false;
+        }
     }
 
     private static void print() {

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -73,6 +74,12 @@ final class KMeansJob implements TrainJob {
     @Override
     public List<String> writes() {
         return List.of("model.safetensors", "centroids.png");
+    }
+
+    /** The tour: the default 100 centroids from 20,000 patches, 20 iterations, no few-label table of its own. */
+    @Override
+    public Tour tour() {
+        return new Tour(1, 128, Map.of("patches", "20000", "iterations", "20", "fewlabel", "false"), 6);
     }
 
     @Override

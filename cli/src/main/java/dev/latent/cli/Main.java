@@ -26,7 +26,7 @@ import picocli.CommandLine.Command;
                 "          Benchmarks beside their peers (./latent bench --help).",
                 "  spark encode|kmeans|train --master local[2] --input ... --output ...",
                 "          latent's Spark ML stages on an embedded or cluster Spark (./latent spark --help)."},
-        subcommands = {DemoCommand.class, AnchorsCommand.class, FramesCommand.class, TrainCommand.class, FewLabelCommand.class, EncodeCommand.class, ExportCommand.class, InfoCommand.class, ReportCommand.class, WarmUpCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, TourCommand.class, AnchorsCommand.class, FramesCommand.class, TrainCommand.class, FewLabelCommand.class, EncodeCommand.class, ExportCommand.class, InfoCommand.class, ReportCommand.class, WarmUpCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -36,6 +36,9 @@ public final class Main implements Runnable {
     public static final int EXIT_BAD_INPUT = 2;
     /** Exit code of an internal error (a bug in latent). */
     public static final int EXIT_INTERNAL = 3;
+
+    /** Whether this run asked for stack traces ({@code --debug}, ...): commands that report a failure and go on print theirs too. */
+    static volatile boolean debugging;
 
     public static void main(String[] args) {
         Interruption.install(args);
@@ -48,6 +51,7 @@ public final class Main implements Runnable {
     public static int run(String... args) {
         List<String> rest = new ArrayList<>(Arrays.asList(args));
         boolean debug = rest.remove("--debug") | debugFromEnvironment();
+        debugging = debug;
         try {
             CommandLine cl = new CommandLine(new Main());
             // the keys are declared in code (each kind's Hyperparameters), so the footer cannot be an annotation constant
@@ -106,6 +110,21 @@ public final class Main implements Runnable {
      * I/O error) are unwrapped to their cause.
      */
     static int report(Throwable ex, PrintWriter err, String prefix, boolean debug) {
+        Failure f = describe(ex, debug);
+        err.println(prefix + f.line());
+        if (debug) {
+            ex.printStackTrace(err);
+        }
+        err.flush();
+        return f.code();
+    }
+
+    /** What {@link #report} prints for a failure (without the command's prefix), and its exit code. */
+    record Failure(int code, String line) {
+    }
+
+    /** The exit code and the one line of {@code ex}, as {@link #report} classifies it. */
+    static Failure describe(Throwable ex, boolean debug) {
         Throwable cause = unwrap(ex);
         int code;
         String line;
@@ -126,12 +145,7 @@ public final class Main implements Runnable {
             line = "internal error: " + cause.getClass().getName() + (cause.getMessage() == null ? "" : ": " + oneLine(cause.getMessage()))
                     + (debug ? "" : " (a bug in latent; rerun with --debug or LATENT_DEBUG=1 for the stack trace)");
         }
-        err.println(prefix + line);
-        if (debug) {
-            ex.printStackTrace(err);
-        }
-        err.flush();
-        return code;
+        return new Failure(code, line);
     }
 
     private static Throwable unwrap(Throwable ex) {

@@ -17,6 +17,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -60,6 +61,12 @@ final class RbmJob implements TrainJob {
     @Override
     public List<String> writes() {
         return List.of("model.safetensors", "metrics.jsonl", "filters.png");
+    }
+
+    /** The tour: 100 hidden units, 5 epochs, no AIS estimate. */
+    @Override
+    public Tour tour() {
+        return new Tour(5, 128, Map.of("hidden", "100", "ais_chains", "0"), 4);
     }
 
     @Override

@@ -223,14 +223,27 @@ final class Report {
     }
 
     private static void pictures(Path dir, StringBuilder h) throws IOException {
+        List<String> order = pictures(dir);
+        if (order.isEmpty()) {
+            return;
+        }
+        h.append("<h2>Pictures</h2>\n");
+        for (String n : order) {
+            String caption = caption(n);
+            h.append("<figure><img src=\"").append(esc(n)).append("\" alt=\"").append(esc(caption)).append("\"><figcaption>")
+                    .append(esc(caption)).append("</figcaption></figure>\n");
+        }
+    }
+
+    /**
+     * The PNGs of {@code dir} as the page shows them: latent's known pictures in page order, the last of the
+     * per-epoch samples, then the others by name.
+     */
+    static List<String> pictures(Path dir) throws IOException {
         List<String> pngs;
         try (Stream<Path> s = Files.list(dir)) {
             pngs = s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".png") && !n.equals("report.png")).sorted().toList();
         }
-        if (pngs.isEmpty()) {
-            return;
-        }
-        h.append("<h2>Pictures</h2>\n");
         List<String> epochSamples = pngs.stream().filter(n -> n.startsWith("samples-epoch-")).toList();
         List<String> order = new ArrayList<>();
         PICTURES.keySet().stream().filter(pngs::contains).forEach(order::add);
@@ -238,11 +251,12 @@ final class Report {
             order.add(epochSamples.getLast());
         }
         pngs.stream().filter(n -> !order.contains(n) && !n.startsWith("samples-epoch-")).forEach(order::add);
-        for (String n : order) {
-            String caption = PICTURES.getOrDefault(n, n.startsWith("samples-epoch-") ? "Fixed-noise samples after the last epoch (" + n + ")" : n);
-            h.append("<figure><img src=\"").append(esc(n)).append("\" alt=\"").append(esc(caption)).append("\"><figcaption>")
-                    .append(esc(caption)).append("</figcaption></figure>\n");
-        }
+        return order;
+    }
+
+    /** The caption of a picture latent writes (its file name for one it does not know). */
+    static String caption(String png) {
+        return PICTURES.getOrDefault(png, png.startsWith("samples-epoch-") ? "Fixed-noise samples after the last epoch (" + png + ")" : png);
     }
 
     /** Benchmark rows (bench.jsonl, JSON lines of `latent bench --json`): samples/s as bars. */

@@ -11,6 +11,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -49,6 +50,12 @@ final class ResidualAutoencoderJob implements TrainJob {
     @Override
     public boolean checkpoints() {
         return true;
+    }
+
+    /** The tour: 2 blocks of the default width, 5 epochs. */
+    @Override
+    public Tour tour() {
+        return new Tour(5, 128, Map.of("blocks", "2"), 4);
     }
 
     @Override

@@ -69,6 +69,16 @@ final class SelfSupervisedJob implements TrainJob {
         return SelfSupervised.hyperparameters(pretext).plus(FEWLABEL, DRAWS, NATURAL);
     }
 
+    /** The tour: a narrow encoder (8 and 16 channels, a 64-unit head), no few-label table of its own. */
+    @Override
+    public Tour tour() {
+        return switch (pretext) {
+            case CONTRASTIVE -> new Tour(3, 128, Map.of("channels", "8,16", "hidden", "64", "dim", "32", "fewlabel", "false"), 16);
+            case EXEMPLAR -> new Tour(3, 128, Map.of("channels", "8,16", "hidden", "64", "classes", "2000", "fewlabel", "false"), 6);
+            case PATCH_POSITION -> new Tour(4, 128, Map.of("channels", "8,16", "hidden", "64", "fewlabel", "false"), 5);
+        };
+    }
+
     @Override
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());

@@ -17,6 +17,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -61,6 +62,12 @@ final class StackedJob implements TrainJob {
         return List.of("model.safetensors", "filters.png");
     }
 
+    /** The tour: a 100-50 stack, 5 epochs per layer. */
+    @Override
+    public Tour tour() {
+        return new Tour(5, 128, Map.of("hidden", "100,50"), 4);
+    }
+
     @Override
     public int run(TrainCommand.Options o, PrintWriter out) throws Exception {
         Files.createDirectories(o.out());
@@ -92,8 +99,10 @@ final class StackedJob implements TrainJob {
             Path filters = o.out().resolve("filters.png");
             ImageGrid.filters(filters, stack.layer(0).firstEncoder().weight().value(), data.height(), data.width(),
                     Math.min(20, hidden[0]), 2);
-            out.printf(Locale.ROOT, "trained %s on %d images (%s) in %.1f s, %s; wrote %s, %s%n", stack.configJson(), data.size(),
-                    data.name(), (System.nanoTime() - t0) * 1e-9, tuned, model, filters);
+            List<String> losses = stack.histories().stream().map(h -> String.format(Locale.ROOT, "%.4f", h.last().trainLoss())).toList();
+            out.printf(Locale.ROOT, "trained %s on %d images (%s) in %.1f s, final loss %s (layer %d; per layer %s), %s; wrote %s, %s%n",
+                    stack.configJson(), data.size(), data.name(), (System.nanoTime() - t0) * 1e-9, losses.getLast(), losses.size(),
+                    String.join(", ", losses), tuned, model, filters);
         }
         return 0;
     }

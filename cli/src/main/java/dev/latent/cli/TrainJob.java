@@ -3,6 +3,7 @@ package dev.latent.cli;
 import dev.latent.model.Hyperparameters;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One model kind that {@code latent train --kind NAME} can train: it reads the common options and its
@@ -43,6 +44,22 @@ interface TrainJob {
      */
     default boolean checkpoints() {
         return false;
+    }
+
+    /**
+     * A small instance of this kind for {@code latent tour}, which trains it as {@code latent train} does
+     * with these options: a few epochs, small widths, fewer patches, all through the kind's own
+     * {@code --set} keys. The default, for a kind that names none: one epoch of its defaults.
+     */
+    default Tour tour() {
+        return new Tour(1, 128, Map.of(), 30);
+    }
+
+    /**
+     * The options of a kind's tour run: {@code --epochs}, {@code --batch}, the {@code --set} values, and
+     * about how many seconds it takes on two shared cores (the tour's ETA weighs the kinds by it).
+     */
+    record Tour(int epochs, int batch, Map<String, String> set, double seconds) {
     }
 
     /** Trains; returns the exit code. */
