@@ -29,6 +29,13 @@ final class ConvChunks implements KernelPool.Task {
      */
     static final int MIN_CHUNKS = 8;
 
+    /**
+     * At least this many GEMM columns (samples x output pixels) a chunk, when the batch has them: each
+     * chunk's GEMM packs the whole weight matrix again, which for a layer with few output pixels (a
+     * DCGAN's 4 x 4) costs more than the products of a chunk of a few samples.
+     */
+    static final int MIN_COLUMNS = Integer.getInteger("latent.conv.minColumns", 512);
+
     private final Kernels kernels;
     private final KernelPool pool;
     private final Gemm gemm;
@@ -43,6 +50,8 @@ final class ConvChunks implements KernelPool.Task {
     private final int bSize;
     private int per;
     private int count;
+    /** The GEMM of the running batch's chunks. */
+    private Gemm active;
     /** The running {@link #addPartials} job: destination, source partials, length. */
     private Tensor reduceDst;
     private Tensor reduceSrc;
@@ -60,7 +69,8 @@ final class ConvChunks implements KernelPool.Task {
         this.parallel = serial != null && pool.threads() > 1;
         this.gemm = parallel ? serial : kernels.gemm();
         int byCache = ConvColumns.chunk(maxBatch, (long) colRows * colCols);
-        this.chunk = Math.min(byCache, (maxBatch + MIN_CHUNKS - 1) / MIN_CHUNKS);
+        int wide = (int) Math.min(maxBatch, (MIN_COLUMNS + colCols - 1) / colCols);
+        this.chunk = Math.max(1, Math.min(byCache, Math.max((maxBatch + MIN_CHUNKS - 1) / MIN_CHUNKS, wide)));
         int maxChunks = (maxBatch + chunk - 1) / chunk;
         int slots = parallel ? pool.threads() : 1;
         this.cols = new Tensor[slots];
@@ -88,7 +98,9 @@ final class ConvChunks implements KernelPool.Task {
     void run(int b, boolean shareable, KernelPool.Task task) {
         per = ConvColumns.per(b, chunk);
         count = (b + per - 1) / per;
-        if (parallel && shareable) {
+        // One chunk: the provider's own (multi-threaded) GEMM, which has the same bits as its serial one.
+        active = count == 1 ? kernels.gemm() : gemm;
+        if (parallel && shareable && count > 1) {
             pool.run(count, task);
         } else {
             for (int c = 0; c < count; c++) {
@@ -109,7 +121,7 @@ final class ConvChunks implements KernelPool.Task {
 
     /** The GEMM a chunk task calls: single-threaded when the chunks run in parallel. */
     Gemm gemm() {
-        return gemm;
+        return active;
     }
 
     /** A free scratch slot for the calling task; give it back with {@link #release}. */
