@@ -313,11 +313,12 @@ public final class FewLabel {
     }
 
     /**
-     * Reconstruction weights w of the joint loss ({@link JointClassifier}), strongest first. With R the
-     * per-pixel mean squared error ({@code Mse.mean}: about 0.1 for an untrained sigmoid decoder on
-     * digits, a few hundredths once it fits), w R spans about 1 to 0.001 over the grid: from a term as
-     * large as the cross-entropy at the start of training to one far below it, a decade apart, since
-     * a finer grid would cost 3 more fits per fold of 400 steps each.
+     * Reconstruction weights w of the joint loss ({@link JointClassifier}), strongest first. R is the
+     * per-pixel mean squared error ({@code Mse.mean}); measured on the embedded digits (one draw of 10
+     * labels per class, 784-196-10, 400 steps): R falls from 0.12 to 0.019 / 0.044 / 0.067 at w = 10 / 1 /
+     * 0.1 while the draw's cross-entropy falls from 1.5 to 0.005. So w R at the end is 0.19 / 0.044 /
+     * 0.007: from a term that dominates the fitted cross-entropy to one about equal to it, a decade
+     * apart; a finer or wider grid costs k more fits of 400 steps per value.
      */
     public static final double[] JOINT_WEIGHTS = {10, 1, 0.1};
 
