@@ -27,8 +27,9 @@ import picocli.CommandLine.Option;
  * {@code latent fewlabel}: the few-label protocol ({@link FewLabel}) for the features of trained model
  * files of any kind, read through the feature interface ({@link ModelKinds#load}: the file's kind
  * decides what its features are). Baselines (softmax on raw pixels, an MLP by backprop on the labels
- * alone) and softmax on each model's standardized features, over label budgets and draws; the table on
- * stdout and fewlabel.json.
+ * alone, and with {@code --joint} the same MLP trained on a joint loss with a decoder,
+ * {@link FewLabel#joint}) and softmax on each model's standardized features, over label budgets and
+ * draws; the table on stdout and fewlabel.json.
  */
 @Command(name = "fewlabel", mixinStandardHelpOptions = true,
         description = {"Compare classifiers given n labels per class: raw pixels, backprop alone, and features of trained models.",
@@ -61,6 +62,11 @@ final class FewLabelCommand implements Callable<Integer> {
                 + " --hidden is a code size in the other commands)");
     }
 
+    @Option(names = "--joint", description = {"Add the row 'joint loss (MLP + decoder)': the same MLP with a decoder from its hidden layer,"
+            + " cross-entropy on the labels + w x reconstruction error on the labelled and unlabeled pool images, w cross-validated"
+            + " from 10, 1, 0.1 on the labels alone. Off by default: about 10 more fits of 400 steps a draw."})
+    boolean joint;
+
     @Option(names = "--seed", defaultValue = "1", description = "Split seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -92,6 +98,10 @@ final class FewLabelCommand implements Callable<Integer> {
                     FewLabel.pixels(pool.images(), test.images(), testLabels, classes, k, ws)));
             rows.add(new FewLabel.Row("MLP " + all.features() + "-" + hidden + "-" + classes + " by backprop on the labels alone", "bp",
                     FewLabel.mlp(pool.images(), test.images(), testLabels, classes, Classifier.Settings.mlp(hidden, Activation.SIGMOID), k)));
+            if (joint) {
+                rows.add(new FewLabel.Row("joint loss (MLP + decoder)", "joint",
+                        FewLabel.joint(pool.images(), test.images(), testLabels, classes, Classifier.Settings.mlp(hidden, Activation.SIGMOID), k)));
+            }
             for (Path m : models) {
                 try (FeatureExtractor f = ModelKinds.load(m, k)) {
                     if (f.inputSize() != pool.features()) {

@@ -7,6 +7,7 @@ import dev.latent.data.Dataset;
 import dev.latent.kernel.Kernels;
 import dev.latent.model.Classifier;
 import dev.latent.model.FeatureExtractor;
+import dev.latent.model.JointClassifier;
 import dev.latent.tensor.Tensor;
 import dev.latent.tensor.Workspace;
 import java.io.PrintWriter;
@@ -27,7 +28,8 @@ import java.util.stream.IntStream;
  * {@link #headSeed}(n, d)) and is scored on the whole test set. Frozen features are standardized with
  * the pool's column statistics ({@link #standardize}, no label used) and read by the logistic head
  * ({@link LogisticHead}: multinomial logistic regression trained to convergence, its L2 strength chosen by
- * cross-validation on the draw alone); the MLP baseline's weight decay is chosen the same way ({@link #mlp}). Results ({@link Result}: mean and sample standard deviation
+ * cross-validation on the draw alone); the MLP baseline's weight decay is chosen the same way ({@link #mlp}). The joint-loss
+ * MLP ({@link #joint}) also reads every pool image as unlabeled data, its reconstruction weight chosen the same way. Results ({@link Result}: mean and sample standard deviation
  * of test accuracy over the draws) print as one table ({@link #printTable}) and one JSON schema
  * ({@link #json}: name, labels_per_class, accuracy_mean, accuracy_std, accuracies).
  */
@@ -264,31 +266,95 @@ public final class FewLabel {
 
     /**
      * The weight decay of {@code decays} (strongest first) of best pooled held-out accuracy over the
-     * min({@link #MLP_FOLDS}, labels per class) stratified folds of the draw (x, labels) alone; the last value when there are fewer than 2 labels
-     * per class.
+     * min({@link #MLP_FOLDS}, labels per class) stratified folds of the draw (x, labels) alone ({@link #choose});
+     * the last value when there are fewer than 2 labels per class.
      */
     public static double chooseDecay(Tensor x, int[] labels, int classes, int labelsPerClass, double[] decays,
                                      Classifier.Settings s, long seed, Kernels kernels, Trainable trainer) {
+        return choose(x, labels, labelsPerClass, decays, decays[decays.length - 1], seed, (decay, xt, yt, xh) -> {
+            try (Classifier m = trainer.train(withDecay(s, decay), xt, yt)) {
+                return m.predict(xh);
+            }
+        });
+    }
+
+    /** Fits a model with one grid value on (xTrain, yTrain) and returns its predicted classes of the rows of xHeld. */
+    @FunctionalInterface
+    public interface GridFit {
+        int[] predict(double value, Tensor xTrain, int[] yTrain, Tensor xHeld);
+    }
+
+    /**
+     * The value of {@code grid} (strongest regularization first: ties go to the earlier value) of best
+     * pooled held-out accuracy over k = min({@link #MLP_FOLDS}, {@link CrossValidation#foldsFor}(labels per
+     * class)) stratified folds of the draw (x, labels) alone, folds seeded with {@code seed}
+     * ({@link CrossValidation#choose}); {@code fallback} when k &lt; 2 (1 label per class). Each fold
+     * fits every grid value once: k x grid fits.
+     */
+    public static double choose(Tensor x, int[] labels, int labelsPerClass, double[] grid, double fallback, long seed, GridFit fit) {
         int k = Math.min(MLP_FOLDS, CrossValidation.foldsFor(labelsPerClass));
         if (k < 2) {
-            return decays[decays.length - 1];
+            return fallback;
         }
-        try (Workspace ws = new Workspace("decay-cv")) {
-            CrossValidation.Choice c = CrossValidation.choose(labels, k, seed, decays.length, (train, held) -> {
+        try (Workspace ws = new Workspace("grid-cv")) {
+            CrossValidation.Choice c = CrossValidation.choose(labels, k, seed, grid.length, (train, held) -> {
                 Tensor xt = gather(x, train, ws);
                 Tensor xh = gather(x, held, ws);
                 int[] yt = LogisticHead.pick(labels, train);
                 int[] yh = LogisticHead.pick(labels, held);
-                int[] right = new int[decays.length];
-                for (int g = 0; g < decays.length; g++) {
-                    try (Classifier m = trainer.train(withDecay(s, decays[g]), xt, yt)) {
-                        right[g] = LogisticHead.rightAnswers(m.predict(xh), yh);
-                    }
+                int[] right = new int[grid.length];
+                for (int g = 0; g < grid.length; g++) {
+                    right[g] = LogisticHead.rightAnswers(fit.predict(grid[g], xt, yt, xh), yh);
                 }
                 return right;
             });
-            return decays[c.index()];
+            return grid[c.index()];
         }
+    }
+
+    /**
+     * Reconstruction weights w of the joint loss ({@link JointClassifier}), strongest first. R is the
+     * per-pixel mean squared error ({@code Mse.mean}); measured on the embedded digits (one draw of 10
+     * labels per class, 784-196-10, 400 steps): R falls from 0.12 to 0.019 / 0.044 / 0.067 at w = 10 / 1 /
+     * 0.1 while the draw's cross-entropy falls from 1.5 to 0.005. So w R at the end is 0.19 / 0.044 /
+     * 0.007: from a term that dominates the fitted cross-entropy to one about equal to it, a decade
+     * apart; a finer or wider grid costs k more fits of 400 steps per value.
+     */
+    public static final double[] JOINT_WEIGHTS = {10, 1, 0.1};
+
+    /** The joint loss's weight at 1 label per class, where there are no folds: the middle of {@link #JOINT_WEIGHTS}. */
+    public static final double JOINT_WEIGHT_ONE_LABEL = 1;
+
+    /**
+     * Backprop on the joint loss ({@link JointClassifier}: the MLP of {@code s} with a decoder from its
+     * hidden layer, cross-entropy on the draw + w x reconstruction error on the draw and on unlabeled
+     * batches from the whole pool). The rows of {@code pool} are all unlabeled data (no label is read,
+     * as for every unsupervised row of the table); only the draw's rows carry labels. Weight decay is
+     * the one {@link #mlp} chooses for the draw ({@link #chooseDecay} with the same folds, so the same
+     * value); then w is chosen from {@link #JOINT_WEIGHTS} by the same cross-validation on the draw alone
+     * ({@link #choose}; {@link #JOINT_WEIGHT_ONE_LABEL} at 1 label per class), and the model trained on the
+     * whole draw is scored on {@code test}. Cost per draw with 2 or more labels per class: the MLP's
+     * k x 2 decay fits plus k x 3 + 1 joint fits (k = min(3, labels per class)), each 400 steps.
+     */
+    public static Method joint(Tensor pool, Tensor test, int[] testLabels, int classes, Classifier.Settings s, Kernels kernels) {
+        checkShapes(pool, test, testLabels);
+        return draw -> {
+            try (Workspace ws = new Workspace("few-label-draw")) {
+                Tensor x = gather(pool, draw.rows(), ws);
+                double decay = chooseDecay(x, draw.labels(), classes, draw.labelsPerClass(), MLP_DECAYS, s, draw.seed(), kernels,
+                        (settings, xt, yt) -> Classifier.train(xt, yt, classes, settings, draw.seed(), kernels));
+                Classifier.Settings sd = withDecay(s, decay);
+                double w = choose(x, draw.labels(), draw.labelsPerClass(), JOINT_WEIGHTS, JOINT_WEIGHT_ONE_LABEL, draw.seed(),
+                        (weight, xt, yt, xh) -> {
+                            try (JointClassifier j = JointClassifier.train(xt, yt, pool, classes, sd, weight, draw.seed(), kernels)) {
+                                return j.predict(xh);
+                            }
+                        });
+                try (JointClassifier j = JointClassifier.train(x, draw.labels(), pool, classes, sd, w, draw.seed(), kernels)) {
+                    return j.accuracy(test, testLabels);
+                }
+            }
+        };
     }
 
     /** s with weight decay {@code decay}. */

@@ -48,14 +48,21 @@ public final class Classifier implements AutoCloseable {
     /** Trains on rows of x (N, d) with labels in 0..classes-1. */
     public static Classifier train(Tensor x, int[] labels, int classes, Settings s, long seed, Kernels kernels) {
         int d = x.rowSize();
+        return train(x, labels, classes, body(d, s), s.hidden() > 0 ? s.hidden() : d, null, s, seed, kernels);
+    }
+
+    /**
+     * The body {@link #train(Tensor, int[], int, Settings, long, Kernels)} puts under the logits for
+     * inputs of d values: none (softmax regression) or Dense "hidden" (d to s.hidden()) and activation
+     * "act". {@link JointClassifier} builds the same layers, so that its weight-0 run is this one.
+     */
+    static List<Layer> body(int d, Settings s) {
         List<Layer> body = new ArrayList<>();
-        int width = d;
         if (s.hidden() > 0) {
             body.add(new Dense("hidden", d, s.hidden()));
             body.add(new ActivationLayer("act", s.activation()));
-            width = s.hidden();
         }
-        return train(x, labels, classes, body, width, null, s, seed, kernels);
+        return body;
     }
 
     /**
@@ -101,9 +108,19 @@ public final class Classifier implements AutoCloseable {
     }
 
     private static Sequential network(int d, List<Layer> body, int width, int classes, int maxBatch, Kernels kernels) {
+        return unbuilt(body, width, classes).build(new int[] {d}, maxBatch, kernels);
+    }
+
+    /** {@code body} then a Dense "logits" head of {@code classes} units, not built yet (penalties can still be attached). */
+    static Sequential unbuilt(List<Layer> body, int width, int classes) {
         List<Layer> layers = new ArrayList<>(body);
         layers.add(new Dense("logits", width, classes));
-        return new Sequential("classifier", layers).build(new int[] {d}, maxBatch, kernels);
+        return new Sequential("classifier", layers);
+    }
+
+    /** A classifier reading the built and trained network {@code net} (body, then logits of {@code classes}); closing it closes net. */
+    static Classifier of(Sequential net, int classes) {
+        return new Classifier(net, classes);
     }
 
     /** The number of classes (the logits per row). */

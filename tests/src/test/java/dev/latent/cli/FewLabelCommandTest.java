@@ -89,6 +89,28 @@ class FewLabelCommandTest {
         }
     }
 
+    /**
+     * {@code --joint} adds the row "joint loss (MLP + decoder)" right after backprop alone (and only with
+     * the option: the test above counts 5 rows without it), trained on the same 10-label draw of the 1,200
+     * pool digits; above chance by the margin of the test above (0.30, 11 standard deviations on 300
+     * test digits). A 16-unit MLP keeps its 16 fits affordable.
+     */
+    @Test
+    void jointOptionAddsTheJointLossRow(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("out");
+        Path images = dir.resolve("images.idx");
+        Path labels = dir.resolve("labels.idx");
+        writeIdx(images, labels, 1_500);
+        int code = Main.run("fewlabel", "--joint", "--input", images.toString(), "--labels", labels.toString(),
+                "--budgets", "10", "--draws", "1", "--mlp-hidden", "16", "--out", out.toString());
+        assertEquals(0, code);
+        JsonNode methods = new ObjectMapper().readTree(out.resolve("fewlabel.json").toFile()).get("methods");
+        assertEquals(3, methods.size(), methods.toString());
+        JsonNode joint = methods.get(2);
+        assertEquals("joint loss (MLP + decoder)", joint.get("name").asText());
+        assertTrue(joint.get("accuracy_mean").asDouble() > 0.30, joint.toString());
+    }
+
     @Test
     void aModelOfAnotherInputShapeIsBadInputNamingTheFileAndBothShapes(@TempDir Path dir) throws Exception {
         // A Hebbian model of 20 inputs cannot read the 28x28 digits: exit 2, one line naming the file and both shapes.
