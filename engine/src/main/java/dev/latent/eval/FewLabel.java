@@ -249,13 +249,18 @@ public final class FewLabel {
         return draw -> {
             try (Workspace ws = new Workspace("few-label-draw")) {
                 Tensor x = gather(pool, draw.rows(), ws);
-                double decay = chooseDecay(x, draw.labels(), classes, draw.labelsPerClass(), MLP_DECAYS, s, draw.seed(), kernels,
-                        (settings, xt, yt) -> Classifier.train(xt, yt, classes, settings, draw.seed(), kernels));
+                double decay = mlpDecay(x, draw, classes, s, kernels);
                 try (Classifier c = Classifier.train(x, draw.labels(), classes, withDecay(s, decay), draw.seed(), kernels)) {
                     return c.accuracy(test, testLabels);
                 }
             }
         };
+    }
+
+    /** The MLP's weight decay for a draw (x its rows): {@link #chooseDecay} over {@link #MLP_DECAYS}, as {@link #mlp} and {@link #joint} use it. */
+    private static double mlpDecay(Tensor x, Draw draw, int classes, Classifier.Settings s, Kernels kernels) {
+        return chooseDecay(x, draw.labels(), classes, draw.labelsPerClass(), MLP_DECAYS, s, draw.seed(), kernels,
+                (settings, xt, yt) -> Classifier.train(xt, yt, classes, settings, draw.seed(), kernels));
     }
 
     /** Trains a classifier of given settings on (x, labels): the fits {@link #chooseDecay} cross-validates. */
@@ -341,8 +346,7 @@ public final class FewLabel {
         return draw -> {
             try (Workspace ws = new Workspace("few-label-draw")) {
                 Tensor x = gather(pool, draw.rows(), ws);
-                double decay = chooseDecay(x, draw.labels(), classes, draw.labelsPerClass(), MLP_DECAYS, s, draw.seed(), kernels,
-                        (settings, xt, yt) -> Classifier.train(xt, yt, classes, settings, draw.seed(), kernels));
+                double decay = mlpDecay(x, draw, classes, s, kernels);
                 Classifier.Settings sd = withDecay(s, decay);
                 double w = choose(x, draw.labels(), draw.labelsPerClass(), JOINT_WEIGHTS, JOINT_WEIGHT_ONE_LABEL, draw.seed(),
                         (weight, xt, yt, xh) -> {

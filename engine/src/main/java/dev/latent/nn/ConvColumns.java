@@ -25,7 +25,8 @@ final class ConvColumns {
      * Measured on W3 (conv 32-&gt;64, K = 288, L = 49, batch 128): the whole batch at once (7 MiB of
      * columns) made im2col and col2im memory bound, slower than the per-sample code they replaced.
      */
-    static final int CHUNK_FLOATS = 1 << 18;
+    // -Dlatent.conv.chunkFloats for experiments (the README's kernels section)
+    static final int CHUNK_FLOATS = Integer.getInteger("latent.conv.chunkFloats", 1 << 18);
 
     /** Samples per chunk for column matrices of {@code colFloats} (K*L) floats per sample, split evenly. */
     static int chunk(int maxBatch, long colFloats) {
