@@ -1,7 +1,6 @@
 package dev.latent.nn;
 
 import dev.latent.kernel.ConvGeometry;
-import dev.latent.kernel.KernelPool;
 import dev.latent.kernel.Kernels;
 import dev.latent.kernel.Transpose;
 import dev.latent.tensor.Tensor;
@@ -45,14 +44,10 @@ public final class Conv2d implements Layer {
     private Param weight;
     private Param biasParam;
     private ConvChunks chunks;
-    private final KernelPool.Task forwardTask = this::forwardChunk;
-    private final KernelPool.Task backwardTask = this::backwardChunk;
-    /** The running call's tensors, read by its chunk tasks. */
-    private Tensor curX;
-    private Tensor curY;
-    private Tensor curDy;
-    private Tensor curDx;
-    private boolean curParams;
+    private final ConvChunks.Body forwardBody = this::forwardChunk;
+    private final ConvChunks.Body backwardBody = this::backwardChunk;
+    /** Whether the running backward call computes parameter gradients (backward) or dx only (backwardInput). */
+    private boolean withParams;
 
     public Conv2d(String name, int inC, int outC, int kernel, int stride, int pad, boolean bias) {
         if (inC < 1 || outC < 1 || kernel < 1 || stride < 1 || pad < 0) {
@@ -125,47 +120,31 @@ public final class Conv2d implements Layer {
         Layer.requireBatch(name, "input", x, inSample, maxBatch);
         int b = x.dim(0);
         Batches.requireExact(name, "output", y, outSample, b);
-        curX = x;
-        curY = y;
-        try {
-            chunks.run(b, chunks.shareable(x) && chunks.shareable(y) && shareableParams(), forwardTask);
-        } finally {
-            curX = null;
-            curY = null;
-        }
+        chunks.run(x, y, null, weight, forwardBody);
     }
 
     /** Forward of one chunk: rows (OC, nb*L) = b 1^T + W cols, scattered to y's NCHW layout. */
-    private void forwardChunk(int c) {
-        int b = curX.dim(0);
-        int n0 = chunks.start(c);
-        int nb = chunks.size(c, b);
+    private void forwardChunk(int c, int n0, int nb, Tensor cols, Tensor rows) {
         int kk = g.colRows();
         int ld = nb * g.colCols();
-        int slot = chunks.acquire();
-        try {
-            Tensor cols = chunks.cols(slot);
-            Tensor rows = chunks.rows(slot);
-            MemorySegment rs = rows.segment();
-            Tensor w = weight.value();
-            columns(curX, n0, nb, cols);
-            float beta = 0f;
-            if (biasParam != null) {
-                // rows (OC, nb*L) starts as b 1^T and the GEMM adds W cols: one rounding per product sum
-                Tensor bv = biasParam.value();
-                for (int o = 0; o < outC; o++) {
-                    k.elementwise().fill(ld, bv.get(o), rs, rows.offset() + (long) o * ld);
-                }
-                beta = 1f;
+        Tensor y = chunks.a();
+        MemorySegment rs = rows.segment();
+        Tensor w = weight.value();
+        columns(chunks.x(), n0, nb, cols);
+        float beta = 0f;
+        if (biasParam != null) {
+            // rows (OC, nb*L) starts as b 1^T and the GEMM adds W cols: one rounding per product sum
+            Tensor bv = biasParam.value();
+            for (int o = 0; o < outC; o++) {
+                k.elementwise().fill(ld, bv.get(o), rs, rows.offset() + (long) o * ld);
             }
-            // rows (OC, nb*L) = W (OC, K) cols (K, nb*L)
-            chunks.gemm().gemm(Transpose.N, Transpose.N, outC, ld, kk, 1f, w.segment(), w.offset(), kk,
-                    cols.segment(), cols.offset(), ld, beta, rs, rows.offset(), ld);
-            ConvColumns.fromChannelMajor(nb, outC, g.colCols(), rs, rows.offset(), ld, curY.segment(),
-                    curY.offset() + (long) n0 * outC * g.colCols());
-        } finally {
-            chunks.release(slot);
+            beta = 1f;
         }
+        // rows (OC, nb*L) = W (OC, K) cols (K, nb*L)
+        chunks.gemm().gemm(Transpose.N, Transpose.N, outC, ld, kk, 1f, w.segment(), w.offset(), kk,
+                cols.segment(), cols.offset(), ld, beta, rs, rows.offset(), ld);
+        ConvColumns.fromChannelMajor(nb, outC, g.colCols(), rs, rows.offset(), ld, y.segment(),
+                y.offset() + (long) n0 * outC * g.colCols());
     }
 
     @Override
@@ -189,17 +168,8 @@ public final class Conv2d implements Layer {
         if (!params && dx == null) {
             return;
         }
-        curX = x;
-        curDy = dy;
-        curDx = dx;
-        curParams = params;
-        try {
-            chunks.run(b, chunks.shareable(x) && chunks.shareable(dy) && chunks.shareable(dx) && shareableParams(), backwardTask);
-        } finally {
-            curX = null;
-            curDy = null;
-            curDx = null;
-        }
+        withParams = params;
+        chunks.run(x, dy, dx, weight, backwardBody);
         if (params) {
             chunks.addPartials(weight.grad(), biasParam == null ? null : biasParam.grad());
         }
@@ -209,49 +179,34 @@ public final class Conv2d implements Layer {
      * Backward of one chunk: dY (OC, nb*L) gathered from dy; its bias and weight gradients (dY cols^T)
      * into the chunk's partials; dcols = W^T dY, dx = col2im(dcols).
      */
-    private void backwardChunk(int c) {
-        int b = curX.dim(0);
-        int n0 = chunks.start(c);
-        int nb = chunks.size(c, b);
+    private void backwardChunk(int c, int n0, int nb, Tensor cols, Tensor rows) {
         int kk = g.colRows();
         int l = g.colCols();
         int ld = nb * l;
-        int slot = chunks.acquire();
-        try {
-            Tensor cols = chunks.cols(slot);
-            Tensor rows = chunks.rows(slot);
-            MemorySegment cs = cols.segment();
-            MemorySegment rs = rows.segment();
-            Tensor w = weight.value();
-            // dY (OC, nb*L): the chunk's output gradients side by side
-            ConvColumns.toChannelMajor(nb, outC, l, curDy.segment(), curDy.offset() + (long) n0 * outC * l,
-                    rs, rows.offset(), ld);
-            if (curParams) {
-                if (biasParam != null) {
-                    Tensor pb = chunks.partialB();
-                    k.reductions().rowSums(outC, ld, rs, rows.offset(), ld, 0f, pb.segment(), chunks.biasPartial(c));
-                }
-                columns(curX, n0, nb, cols);
-                // dW_c (OC, K) = dY (OC, nb*L) cols^T (nb*L, K)
-                Tensor pw = chunks.partialW();
-                chunks.gemm().gemm(Transpose.N, Transpose.T, outC, kk, ld, 1f, rs, rows.offset(), ld,
-                        cs, cols.offset(), ld, 0f, pw.segment(), chunks.weightPartial(c), kk);
+        Tensor dy = chunks.a();
+        Tensor dx = chunks.b();
+        MemorySegment cs = cols.segment();
+        MemorySegment rs = rows.segment();
+        Tensor w = weight.value();
+        // dY (OC, nb*L): the chunk's output gradients side by side
+        ConvColumns.toChannelMajor(nb, outC, l, dy.segment(), dy.offset() + (long) n0 * outC * l, rs, rows.offset(), ld);
+        if (withParams) {
+            if (biasParam != null) {
+                Tensor pb = chunks.partialB();
+                k.reductions().rowSums(outC, ld, rs, rows.offset(), ld, 0f, pb.segment(), chunks.biasPartial(c));
             }
-            if (curDx != null) {
-                // dcols (K, nb*L) = W^T (K, OC) dY (OC, nb*L) over the columns, then dx = col2im(dcols)
-                chunks.gemm().gemm(Transpose.T, Transpose.N, kk, ld, outC, 1f, w.segment(), w.offset(), kk,
-                        rs, rows.offset(), ld, 0f, cs, cols.offset(), ld);
-                k.im2col().col2imBatch(g, nb, cs, cols.offset(), ld, curDx.segment(),
-                        curDx.offset() + (long) n0 * g.imageSize());
-            }
-        } finally {
-            chunks.release(slot);
+            columns(chunks.x(), n0, nb, cols);
+            // dW_c (OC, K) = dY (OC, nb*L) cols^T (nb*L, K)
+            Tensor pw = chunks.partialW();
+            chunks.gemm().gemm(Transpose.N, Transpose.T, outC, kk, ld, 1f, rs, rows.offset(), ld,
+                    cs, cols.offset(), ld, 0f, pw.segment(), chunks.weightPartial(c), kk);
         }
-    }
-
-    /** Whether the workers may read the parameters (a slab in a confined arena keeps the layer on the caller). */
-    private boolean shareableParams() {
-        return chunks.shareable(weight.value()) && chunks.shareable(weight.grad());
+        if (dx != null) {
+            // dcols (K, nb*L) = W^T (K, OC) dY (OC, nb*L) over the columns, then dx = col2im(dcols)
+            chunks.gemm().gemm(Transpose.T, Transpose.N, kk, ld, outC, 1f, w.segment(), w.offset(), kk,
+                    rs, rows.offset(), ld, 0f, cs, cols.offset(), ld);
+            k.im2col().col2imBatch(g, nb, cs, cols.offset(), ld, dx.segment(), dx.offset() + (long) n0 * g.imageSize());
+        }
     }
 
     /** cols (K, nb*L) = the im2col of samples [n0, n0 + nb) of x side by side. */

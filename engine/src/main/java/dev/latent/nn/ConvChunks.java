@@ -23,6 +23,12 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  */
 final class ConvChunks implements KernelPool.Task {
 
+    /** The work of one chunk: samples [n0, n0 + nb) of the running call, with a scratch slot of its own. */
+    @FunctionalInterface
+    interface Body {
+        void run(int c, int n0, int nb, Tensor cols, Tensor rows);
+    }
+
     /**
      * At least this many chunks for a full batch (when it has that many samples): enough tasks that a
      * core that is busy elsewhere simply takes fewer of them.
@@ -52,6 +58,12 @@ final class ConvChunks implements KernelPool.Task {
     private int count;
     /** The GEMM of the running batch's chunks. */
     private Gemm active;
+    /** The running call: its input, the other tensors its chunks read or write (null: none), its body. */
+    private Tensor x;
+    private Tensor a;
+    private Tensor b;
+    private Body body;
+    private final KernelPool.Task chunkTask = this::runChunk;
     /** The running {@link #addPartials} job: destination, source partials, length. */
     private Tensor reduceDst;
     private Tensor reduceSrc;
@@ -87,36 +99,67 @@ final class ConvChunks implements KernelPool.Task {
     }
 
     /** Whether the pool's workers may touch t (null: nothing to touch). */
-    boolean shareable(Tensor t) {
+    private boolean shareable(Tensor t) {
         return t == null || pool.shareable(t.segment());
     }
 
     /**
-     * Runs {@code task.run(c)} for every chunk c of a batch of b samples: on the pool when
-     * {@code shareable} (every tensor the task touches may be read by the workers), else on the caller.
+     * Runs {@code body} on every chunk of the batch in x (its first dimension): on the pool when the
+     * workers may touch x, a, b and the weight's value and gradient, else on the caller. The body reads
+     * the call's tensors through {@link #x}, {@link #a} and {@link #b} (a, b may be null).
      */
-    void run(int b, boolean shareable, KernelPool.Task task) {
-        per = ConvColumns.per(b, chunk);
-        count = (b + per - 1) / per;
+    void run(Tensor x, Tensor a, Tensor b, Param weight, Body body) {
+        int batch = x.dim(0);
+        per = ConvColumns.per(batch, chunk);
+        count = (batch + per - 1) / per;
         // One chunk: the provider's own (multi-threaded) GEMM, which has the same bits as its serial one.
         active = count == 1 ? kernels.gemm() : gemm;
-        if (parallel && shareable && count > 1) {
-            pool.run(count, task);
-        } else {
-            for (int c = 0; c < count; c++) {
-                task.run(c);
+        this.x = x;
+        this.a = a;
+        this.b = b;
+        this.body = body;
+        try {
+            if (parallel && count > 1 && shareable(x) && shareable(a) && shareable(b) && shareable(weight.value())
+                    && shareable(weight.grad())) {
+                pool.run(count, chunkTask);
+            } else {
+                for (int c = 0; c < count; c++) {
+                    runChunk(c);
+                }
             }
+        } finally {
+            this.x = null;
+            this.a = null;
+            this.b = null;
+            this.body = null;
         }
     }
 
-    /** The first sample of chunk c of the running batch. */
-    int start(int c) {
-        return c * per;
+    /** Chunk c of the running call, in a free scratch slot (at most threads() tasks run at once). */
+    private void runChunk(int c) {
+        int n0 = c * per;
+        int nb = Math.min(per, x.dim(0) - n0);
+        int slot = acquire();
+        try {
+            body.run(c, n0, nb, cols[slot], rows[slot]);
+        } finally {
+            busy.set(slot, 0);
+        }
     }
 
-    /** The samples of chunk c of a running batch of b. */
-    int size(int c, int b) {
-        return Math.min(per, b - c * per);
+    /** The running call's input. */
+    Tensor x() {
+        return x;
+    }
+
+    /** The running call's second tensor (y forward, dy backward). */
+    Tensor a() {
+        return a;
+    }
+
+    /** The running call's third tensor (dx backward; may be null). */
+    Tensor b() {
+        return b;
     }
 
     /** The GEMM a chunk task calls: single-threaded when the chunks run in parallel. */
@@ -124,8 +167,8 @@ final class ConvChunks implements KernelPool.Task {
         return active;
     }
 
-    /** A free scratch slot for the calling task; give it back with {@link #release}. */
-    int acquire() {
+    /** A free scratch slot for the calling task. */
+    private int acquire() {
         while (true) {
             for (int s = 0; s < cols.length; s++) {
                 if (busy.get(s) == 0 && busy.compareAndSet(s, 0, 1)) {
@@ -134,20 +177,6 @@ final class ConvChunks implements KernelPool.Task {
             }
             Thread.onSpinWait(); // at most threads() tasks run at once, so a slot is free or about to be
         }
-    }
-
-    void release(int slot) {
-        busy.set(slot, 0);
-    }
-
-    /** The column scratch (colRows, chunk*colCols) of a slot. */
-    Tensor cols(int slot) {
-        return cols[slot];
-    }
-
-    /** The channel-major scratch (rowChannels, chunk*colCols) of a slot. */
-    Tensor rows(int slot) {
-        return rows[slot];
     }
 
     /** Offset (floats) of chunk c's weight-gradient partial in {@link #partialW()}. */
@@ -184,7 +213,7 @@ final class ConvChunks implements KernelPool.Task {
         reduceSrc = src;
         reduceLen = len;
         int tasks = (len + RANGE - 1) / RANGE;
-        if (parallel && tasks > 1 && shareable(dst)) {
+        if (parallel && tasks > 1 && pool.shareable(dst.segment())) {
             pool.run(tasks, this);
         } else {
             for (int t = 0; t < tasks; t++) {

@@ -1,7 +1,6 @@
 package dev.latent.nn;
 
 import dev.latent.kernel.ConvGeometry;
-import dev.latent.kernel.KernelPool;
 import dev.latent.kernel.Kernels;
 import dev.latent.kernel.Transpose;
 import dev.latent.tensor.Tensor;
@@ -45,13 +44,8 @@ public final class ConvTranspose2d implements Layer {
     private Param weight;
     private Param biasParam;
     private ConvChunks chunks;
-    private final KernelPool.Task forwardTask = this::forwardChunk;
-    private final KernelPool.Task backwardTask = this::backwardChunk;
-    /** The running call's tensors, read by its chunk tasks. */
-    private Tensor curX;
-    private Tensor curY;
-    private Tensor curDy;
-    private Tensor curDx;
+    private final ConvChunks.Body forwardBody = this::forwardChunk;
+    private final ConvChunks.Body backwardBody = this::backwardChunk;
 
     public ConvTranspose2d(String name, int inC, int outC, int kernel, int stride, int pad, int outputPad, boolean bias) {
         if (inC < 1 || outC < 1 || kernel < 1 || stride < 1 || pad < 0 || outputPad < 0 || outputPad >= stride) {
@@ -130,46 +124,30 @@ public final class ConvTranspose2d implements Layer {
         Layer.requireBatch(name, "input", x, inSample, maxBatch);
         int b = x.dim(0);
         Batches.requireExact(name, "output", y, outSample, b);
-        curX = x;
-        curY = y;
-        try {
-            chunks.run(b, chunks.shareable(x) && chunks.shareable(y) && shareableParams(), forwardTask);
-        } finally {
-            curX = null;
-            curY = null;
-        }
+        chunks.run(x, y, null, weight, forwardBody);
     }
 
     /** Forward of one chunk: X (C, nb*L) gathered from x; cols (K, nb*L) = W^T X; y = col2im(cols) + b. */
-    private void forwardChunk(int c) {
-        int b = curX.dim(0);
-        int n0 = chunks.start(c);
-        int nb = chunks.size(c, b);
+    private void forwardChunk(int c, int n0, int nb, Tensor cols, Tensor rows) {
         int kk = g.colRows();
         int l = g.colCols();
         int ld = nb * l;
         int outPixels = g.height() * g.width();
         int outSize = g.imageSize();
-        int slot = chunks.acquire();
-        try {
-            Tensor cols = chunks.cols(slot);
-            Tensor rows = chunks.rows(slot);
-            Tensor w = weight.value();
-            ConvColumns.toChannelMajor(nb, inC, l, curX.segment(), curX.offset() + (long) n0 * inC * l,
-                    rows.segment(), rows.offset(), ld);
-            chunks.gemm().gemm(Transpose.T, Transpose.N, kk, ld, inC, 1f, w.segment(), w.offset(), kk,
-                    rows.segment(), rows.offset(), ld, 0f, cols.segment(), cols.offset(), ld);
-            k.im2col().col2imBatch(g, nb, cols.segment(), cols.offset(), ld, curY.segment(), curY.offset() + (long) n0 * outSize);
-            if (biasParam != null) {
-                // y = col2im(cols) + b: one rounding, as the reference's rank-1 bias update
-                Tensor bv = biasParam.value();
-                for (int n = n0; n < n0 + nb; n++) {
-                    k.elementwise().addRowBias(outC, outPixels, bv.segment(), bv.offset(), curY.segment(),
-                            curY.offset() + (long) n * outSize, outPixels);
-                }
+        Tensor x = chunks.x();
+        Tensor y = chunks.a();
+        Tensor w = weight.value();
+        ConvColumns.toChannelMajor(nb, inC, l, x.segment(), x.offset() + (long) n0 * inC * l, rows.segment(), rows.offset(), ld);
+        chunks.gemm().gemm(Transpose.T, Transpose.N, kk, ld, inC, 1f, w.segment(), w.offset(), kk,
+                rows.segment(), rows.offset(), ld, 0f, cols.segment(), cols.offset(), ld);
+        k.im2col().col2imBatch(g, nb, cols.segment(), cols.offset(), ld, y.segment(), y.offset() + (long) n0 * outSize);
+        if (biasParam != null) {
+            // y = col2im(cols) + b: one rounding, as the reference's rank-1 bias update
+            Tensor bv = biasParam.value();
+            for (int n = n0; n < n0 + nb; n++) {
+                k.elementwise().addRowBias(outC, outPixels, bv.segment(), bv.offset(), y.segment(),
+                        y.offset() + (long) n * outSize, outPixels);
             }
-        } finally {
-            chunks.release(slot);
         }
     }
 
@@ -181,16 +159,7 @@ public final class ConvTranspose2d implements Layer {
         if (dx != null) {
             Batches.requireExact(name, "input gradient", dx, inSample, b);
         }
-        curX = x;
-        curDy = dy;
-        curDx = dx;
-        try {
-            chunks.run(b, chunks.shareable(x) && chunks.shareable(dy) && chunks.shareable(dx) && shareableParams(), backwardTask);
-        } finally {
-            curX = null;
-            curDy = null;
-            curDx = null;
-        }
+        chunks.run(x, dy, dx, weight, backwardBody);
         chunks.addPartials(weight.grad(), biasParam == null ? null : biasParam.grad());
     }
 
@@ -198,50 +167,37 @@ public final class ConvTranspose2d implements Layer {
      * Backward of one chunk: its db = row sums of dy over its samples; cols = the im2col of dy, X
      * gathered again, its dW = X cols^T; dX = W cols (into X's scratch) scattered to dx.
      */
-    private void backwardChunk(int c) {
-        int b = curX.dim(0);
-        int n0 = chunks.start(c);
-        int nb = chunks.size(c, b);
+    private void backwardChunk(int c, int n0, int nb, Tensor cols, Tensor rows) {
         int kk = g.colRows();
         int l = g.colCols();
         int ld = nb * l;
         int outPixels = g.height() * g.width();
         int outSize = g.imageSize();
-        int slot = chunks.acquire();
-        try {
-            Tensor cols = chunks.cols(slot);
-            Tensor rows = chunks.rows(slot);
-            MemorySegment cs = cols.segment();
-            MemorySegment rs = rows.segment();
-            Tensor w = weight.value();
-            if (biasParam != null) {
-                Tensor pb = chunks.partialB();
-                for (int n = n0; n < n0 + nb; n++) {
-                    k.reductions().rowSums(outC, outPixels, curDy.segment(), curDy.offset() + (long) n * outSize, outPixels,
-                            n == n0 ? 0f : 1f, pb.segment(), chunks.biasPartial(c));
-                }
+        Tensor x = chunks.x();
+        Tensor dy = chunks.a();
+        Tensor dx = chunks.b();
+        MemorySegment cs = cols.segment();
+        MemorySegment rs = rows.segment();
+        Tensor w = weight.value();
+        if (biasParam != null) {
+            Tensor pb = chunks.partialB();
+            for (int n = n0; n < n0 + nb; n++) {
+                k.reductions().rowSums(outC, outPixels, dy.segment(), dy.offset() + (long) n * outSize, outPixels,
+                        n == n0 ? 0f : 1f, pb.segment(), chunks.biasPartial(c));
             }
-            k.im2col().im2colBatch(g, nb, curDy.segment(), curDy.offset() + (long) n0 * outSize, cs, cols.offset(), ld);
-            ConvColumns.toChannelMajor(nb, inC, l, curX.segment(), curX.offset() + (long) n0 * inC * l, rs, rows.offset(), ld);
-            // dW_c (C, K) = X (C, nb*L) cols^T (nb*L, K)
-            Tensor pw = chunks.partialW();
-            chunks.gemm().gemm(Transpose.N, Transpose.T, inC, kk, ld, 1f, rs, rows.offset(), ld,
-                    cs, cols.offset(), ld, 0f, pw.segment(), chunks.weightPartial(c), kk);
-            if (curDx != null) {
-                // dX (C, nb*L) = W (C, K) cols (K, nb*L), scattered to dx's NCHW layout
-                chunks.gemm().gemm(Transpose.N, Transpose.N, inC, ld, kk, 1f, w.segment(), w.offset(), kk,
-                        cs, cols.offset(), ld, 0f, rs, rows.offset(), ld);
-                ConvColumns.fromChannelMajor(nb, inC, l, rs, rows.offset(), ld, curDx.segment(),
-                        curDx.offset() + (long) n0 * inC * l);
-            }
-        } finally {
-            chunks.release(slot);
         }
-    }
-
-    /** Whether the workers may read the parameters (a slab in a confined arena keeps the layer on the caller). */
-    private boolean shareableParams() {
-        return chunks.shareable(weight.value()) && chunks.shareable(weight.grad());
+        k.im2col().im2colBatch(g, nb, dy.segment(), dy.offset() + (long) n0 * outSize, cs, cols.offset(), ld);
+        ConvColumns.toChannelMajor(nb, inC, l, x.segment(), x.offset() + (long) n0 * inC * l, rs, rows.offset(), ld);
+        // dW_c (C, K) = X (C, nb*L) cols^T (nb*L, K)
+        Tensor pw = chunks.partialW();
+        chunks.gemm().gemm(Transpose.N, Transpose.T, inC, kk, ld, 1f, rs, rows.offset(), ld,
+                cs, cols.offset(), ld, 0f, pw.segment(), chunks.weightPartial(c), kk);
+        if (dx != null) {
+            // dX (C, nb*L) = W (C, K) cols (K, nb*L), scattered to dx's NCHW layout
+            chunks.gemm().gemm(Transpose.N, Transpose.N, inC, ld, kk, 1f, w.segment(), w.offset(), kk,
+                    cs, cols.offset(), ld, 0f, rs, rows.offset(), ld);
+            ConvColumns.fromChannelMajor(nb, inC, l, rs, rows.offset(), ld, dx.segment(), dx.offset() + (long) n0 * inC * l);
+        }
     }
 
     /** The weight (C, OC*k*k): PyTorch's (C, OC, k, k) in the same memory order. */
